@@ -1,0 +1,264 @@
+// Every setting, from the environment, validated with zod. This is the only
+// module that reads process.env; plugins get the raw environment through
+// `pluginEnv` and validate their own part with their configSchema.
+import { z } from 'zod';
+import { parseBusinessHours, type BusinessHours } from './domain/businessHours.js';
+import { parseDuration } from './domain/duration.js';
+
+export const ASSIGNMENT_POLICIES = ['round_robin', 'least_loaded', 'manual'] as const;
+export type AssignmentPolicyName = (typeof ASSIGNMENT_POLICIES)[number];
+
+const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const port = z.preprocess(
+  emptyAsUndefined,
+  z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0 to 65535')
+    .max(65535, 'expected 0 to 65535')
+    .default(4000),
+);
+
+const positiveInt = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0').default(fallback));
+
+const bool = (fallback: boolean) =>
+  z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' }).default(fallback ? 'true' : 'false')).transform((v) => ['true', '1', 'yes'].includes(v));
+
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const url = (protocols: string[], hint: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, hint)
+      .optional(),
+  );
+
+const duration = (fallback: string) =>
+  z.preprocess(emptyAsUndefined, z.string().default(fallback)).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "90s", "10m" or "24h"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  PORT: port,
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  PUBLIC_URL: url(['http:', 'https:'], 'expected an http(s) URL'),
+
+  MONGODB_URI: url(['mongodb:', 'mongodb+srv:'], 'expected a mongodb:// or mongodb+srv:// URI'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'expected a redis:// or rediss:// URL'),
+  ADMIN_TOKEN: optionalString,
+
+  WHATSAPP_API_URL: z.preprocess(emptyAsUndefined, z.url({ error: 'expected an http(s) URL' }).default('https://graph.facebook.com/v21.0')),
+  WHATSAPP_PHONE_NUMBER_ID: optionalString,
+  WHATSAPP_ACCESS_TOKEN: optionalString,
+  WHATSAPP_APP_SECRET: optionalString,
+  WHATSAPP_VERIFY_TOKEN: optionalString,
+  WHATSAPP_SEND_RATE: positiveInt(80),
+  WHATSAPP_SEND_ATTEMPTS: positiveInt(8),
+  WHATSAPP_RETRY_BASE: duration('1s'),
+  WHATSAPP_RETRY_MAX: duration('5m'),
+  WHATSAPP_TIMEOUT: duration('15s'),
+
+  GREETING_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thanks for reaching out! An agent will be with you shortly.')),
+  OUT_OF_OFFICE_TEXT: z.preprocess(
+    emptyAsUndefined,
+    z.string().default("Thanks for your message. We're closed right now and will answer as soon as we're back."),
+  ),
+  BUSINESS_HOURS: z.preprocess(emptyAsUndefined, z.string().default('')),
+  BUSINESS_TIMEZONE: z.preprocess(emptyAsUndefined, z.string().default('UTC')),
+
+  ASSIGNMENT_POLICY: z.preprocess(emptyAsUndefined, z.enum(ASSIGNMENT_POLICIES, { error: 'expected round_robin, least_loaded or manual' }).default('least_loaded')),
+  REOPEN_WINDOW: duration('24h'),
+  REQUEUE_ON_OFFLINE: bool(false),
+
+  SURVEY_ENABLED: bool(true),
+  SURVEY_TEXT: z.preprocess(emptyAsUndefined, z.string().default('How would you rate the help you received today?')),
+  SURVEY_TEMPLATE_NAME: optionalString,
+  SURVEY_TEMPLATE_LANGUAGE: z.preprocess(emptyAsUndefined, z.string().default('en_US')),
+  SURVEY_COMMENT_WINDOW: duration('10m'),
+  SURVEY_THANKS_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thank you for your feedback!')),
+
+  PLUGINS: z.preprocess(emptyAsUndefined, z.string().default('')),
+
+  GRAPHQL_INTROSPECTION: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
+  GRAPHQL_MAX_DEPTH: positiveInt(12),
+  GRAPHQL_MAX_ALIASES: positiveInt(20),
+  GRAPHQL_MAX_COST: positiveInt(10000),
+  RATE_LIMIT_PER_MINUTE: positiveInt(600),
+  RATE_LIMIT_IP_PER_MINUTE: positiveInt(1200),
+  SHUTDOWN_TIMEOUT: duration('15s'),
+});
+
+type Env = z.output<typeof envSchema>;
+
+export interface WhatsAppConfig {
+  apiUrl: string;
+  phoneNumberId: string | null;
+  accessToken: string | null;
+  appSecret: string | null;
+  verifyToken: string | null;
+  sendRatePerSecond: number;
+  sendAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+}
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  publicUrl: string | null;
+  mongodbUri: string | null;
+  redisUrl: string | null;
+  adminToken: string | null;
+  whatsapp: WhatsAppConfig;
+  workflow: {
+    greetingText: string;
+    outOfOfficeText: string;
+    businessHours: BusinessHours;
+    assignmentPolicy: AssignmentPolicyName;
+    reopenWindowMs: number;
+    requeueOnOffline: boolean;
+    survey: {
+      enabled: boolean;
+      text: string;
+      templateName: string | null;
+      templateLanguage: string;
+      commentWindowMs: number;
+      thanksText: string;
+    };
+  };
+  plugins: string[];
+  graphql: {
+    introspection: boolean;
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    rateLimitPerMinute: number;
+    rateLimitIpPerMinute: number;
+  };
+  shutdownTimeoutMs: number;
+  /** The raw environment, for plugins' own configSchema. */
+  pluginEnv: Record<string, string | undefined>;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${setting}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Names the WhatsApp settings that sending needs and that are missing. */
+export function missingWhatsAppSettings(whatsapp: WhatsAppConfig): string[] {
+  const missing: string[] = [];
+  if (!whatsapp.phoneNumberId) missing.push('WHATSAPP_PHONE_NUMBER_ID');
+  if (!whatsapp.accessToken) missing.push('WHATSAPP_ACCESS_TOKEN');
+  return missing;
+}
+
+/** Throws ConfigError naming the first bad setting. */
+export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(environment);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const setting = String(issue.path[0] ?? 'environment');
+    const raw = environment[setting];
+    throw new ConfigError(setting, `${issue.message}${raw !== undefined ? ` (got "${raw}")` : ''}`);
+  }
+  const env = parsed.data;
+
+  let businessHours: BusinessHours;
+  try {
+    businessHours = parseBusinessHours(env.BUSINESS_HOURS, env.BUSINESS_TIMEZONE);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new ConfigError(message.startsWith('unknown time zone') ? 'BUSINESS_TIMEZONE' : 'BUSINESS_HOURS', message);
+  }
+  if (env.WHATSAPP_RETRY_BASE > env.WHATSAPP_RETRY_MAX) {
+    throw new ConfigError('WHATSAPP_RETRY_BASE', `must not exceed WHATSAPP_RETRY_MAX (${env.WHATSAPP_RETRY_MAX} ms)`);
+  }
+  const plugins = env.PLUGINS.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (new Set(plugins).size !== plugins.length) throw new ConfigError('PLUGINS', 'lists a plugin twice');
+
+  const isProduction = env.NODE_ENV === 'production';
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    publicUrl: env.PUBLIC_URL ?? null,
+    mongodbUri: env.MONGODB_URI ?? null,
+    redisUrl: env.REDIS_URL ?? null,
+    adminToken: env.ADMIN_TOKEN ?? null,
+    whatsapp: {
+      apiUrl: env.WHATSAPP_API_URL.replace(/\/+$/, ''),
+      phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,
+      accessToken: env.WHATSAPP_ACCESS_TOKEN ?? null,
+      appSecret: env.WHATSAPP_APP_SECRET ?? null,
+      verifyToken: env.WHATSAPP_VERIFY_TOKEN ?? null,
+      sendRatePerSecond: env.WHATSAPP_SEND_RATE,
+      sendAttempts: env.WHATSAPP_SEND_ATTEMPTS,
+      retryBaseMs: env.WHATSAPP_RETRY_BASE,
+      retryMaxMs: env.WHATSAPP_RETRY_MAX,
+      timeoutMs: env.WHATSAPP_TIMEOUT,
+    },
+    workflow: {
+      greetingText: env.GREETING_TEXT,
+      outOfOfficeText: env.OUT_OF_OFFICE_TEXT,
+      businessHours,
+      assignmentPolicy: env.ASSIGNMENT_POLICY,
+      reopenWindowMs: env.REOPEN_WINDOW,
+      requeueOnOffline: env.REQUEUE_ON_OFFLINE,
+      survey: {
+        enabled: env.SURVEY_ENABLED,
+        text: env.SURVEY_TEXT,
+        templateName: env.SURVEY_TEMPLATE_NAME ?? null,
+        templateLanguage: env.SURVEY_TEMPLATE_LANGUAGE,
+        commentWindowMs: env.SURVEY_COMMENT_WINDOW,
+        thanksText: env.SURVEY_THANKS_TEXT,
+      },
+    },
+    plugins,
+    graphql: {
+      introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === 'true' : !isProduction,
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxCost: env.GRAPHQL_MAX_COST,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      rateLimitIpPerMinute: env.RATE_LIMIT_IP_PER_MINUTE,
+    },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+    pluginEnv: { ...environment },
+  };
+}
+
+/** A config for tests: defaults, then the given overrides, as if from the environment. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...overrides });
+}

@@ -1,0 +1,188 @@
+// The records the desk keeps. These are the stored document shapes: every
+// engine (MongoDB through mongoose, or the embedded mingo engine) stores and
+// returns exactly these, with Date objects for times and string ids.
+
+export const AGENT_ROLES = ['ADMIN', 'AGENT'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+export const AGENT_STATUSES = ['ONLINE', 'AWAY', 'OFFLINE'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export const CONVERSATION_STATUSES = ['QUEUED', 'ASSIGNED', 'RESOLVED'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+export const MESSAGE_DIRECTIONS = ['INBOUND', 'OUTBOUND'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
+
+export const MESSAGE_AUTHORS = ['CUSTOMER', 'AGENT', 'SYSTEM', 'INTEGRATION'] as const;
+export type MessageAuthor = (typeof MESSAGE_AUTHORS)[number];
+
+export const DELIVERY_STATUSES = ['RECEIVED', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'FAILED'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const MESSAGE_TYPES = [
+  'TEXT',
+  'IMAGE',
+  'VIDEO',
+  'AUDIO',
+  'DOCUMENT',
+  'STICKER',
+  'LOCATION',
+  'CONTACTS',
+  'INTERACTIVE',
+  'BUTTON',
+  'REACTION',
+  'ORDER',
+  'SYSTEM',
+  'TEMPLATE',
+  'NOTE',
+  'UNSUPPORTED',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export interface AgentDoc {
+  _id: string;
+  name: string;
+  email: string;
+  role: AgentRole;
+  status: AgentStatus;
+  capacity: number;
+  /** Conversations currently ASSIGNED to this agent; changed only by atomic $inc with a capacity precondition. */
+  activeConversations: number;
+  /** sha256 of the bearer token; the token itself is never stored. */
+  tokenHash: string;
+  lastAssignedAt: Date | null;
+  statusChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CustomerDoc {
+  _id: string;
+  /** WhatsApp id (the phone number in international form, no '+'). Unique. */
+  waId: string;
+  name: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ExternalLink {
+  system: string;
+  externalId: string;
+  url: string | null;
+}
+
+export interface Feedback {
+  score: number;
+  comment: string | null;
+  receivedAt: Date;
+}
+
+export interface SurveyState {
+  /** When the survey was sent, or null when it could not be sent. */
+  sentAt: Date | null;
+  messageId: string | null;
+  /** Why no survey went out (window closed and no template configured, ...). */
+  skippedReason: string | null;
+  thankedAt: Date | null;
+}
+
+export interface ConversationDoc {
+  _id: string;
+  customerId: string;
+  /** Denormalised customer WhatsApp id, so sends need no join. */
+  waId: string;
+  status: ConversationStatus;
+  assigneeId: string | null;
+  /** The agent who held it when it was last resolved: reopen goes back to them when possible. */
+  previousAssigneeId: string | null;
+  /** 1 for the first open, +1 per reopen. Metrics treat each cycle separately. */
+  cycle: number;
+  openedAt: Date;
+  /** Start of the current cycle (openedAt or the last reopen). */
+  cycleStartedAt: Date;
+  firstResponseAt: Date | null;
+  resolvedAt: Date | null;
+  assignedAt: Date | null;
+  /** From the customer's own message timestamp: the 24-hour window runs from here. */
+  lastCustomerMessageAt: Date | null;
+  lastMessageAt: Date | null;
+  lastMessageId: string | null;
+  greetingSentAt: Date | null;
+  survey: SurveyState | null;
+  feedback: Feedback | null;
+  externalLinks: ExternalLink[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface MediaRef {
+  id: string | null;
+  mimeType: string | null;
+  sha256: string | null;
+  caption: string | null;
+  filename: string | null;
+  voice: boolean | null;
+}
+
+export interface MessageError {
+  code: number;
+  title: string;
+  details: string | null;
+}
+
+export interface MessageDoc {
+  _id: string;
+  conversationId: string;
+  customerId: string;
+  direction: MessageDirection;
+  author: MessageAuthor;
+  agentId: string | null;
+  /** Plugin name when the message came from an integration, so it is never echoed back to it. */
+  origin: string | null;
+  type: MessageType;
+  text: string | null;
+  media: MediaRef | null;
+  /** The type-specific object as WhatsApp sent it (interactive, location, contacts, unsupported, ...) or as we sent it. */
+  payload: Record<string, unknown> | null;
+  status: DeliveryStatus;
+  statusAt: Date;
+  error: MessageError | null;
+  /** WhatsApp message id (wamid). Unique when set. */
+  whatsappId: string | null;
+  /** The wamid this message replies to (context.id). */
+  replyToWhatsappId: string | null;
+  /** For inbound: the customer's timestamp. For outbound: creation time. */
+  sentAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Append-only reporting log (Chatwoot-style): metrics are computed from these, not from mutable fields. */
+export const CONVERSATION_EVENT_TYPES = [
+  'opened',
+  'reopened',
+  'assigned',
+  'unassigned',
+  'first_response',
+  'resolved',
+  'feedback',
+  'agent_status',
+] as const;
+export type ConversationEventType = (typeof CONVERSATION_EVENT_TYPES)[number];
+
+export interface ConversationEventDoc {
+  _id: string;
+  type: ConversationEventType;
+  /** null for agent_status. */
+  conversationId: string | null;
+  agentId: string | null;
+  cycle: number | null;
+  at: Date;
+  /**
+   * type-specific: opened/reopened {}; assigned {by: 'policy'|'admin'|'claim'|'reopen'};
+   * first_response {cycleStartedAt}; resolved {cycleStartedAt}; feedback {score};
+   * agent_status {from, to}
+   */
+  data: Record<string, unknown>;
+}

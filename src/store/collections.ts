@@ -1,0 +1,42 @@
+import type { IndexSpec } from './port.js';
+
+// Every collection the desk keeps and the indexes both engines enforce.
+// The mongo engine also declares mongoose schemas for these names (validation);
+// the embedded engine enforces the unique ones in memory.
+export const COLLECTIONS = {
+  agents: 'agents',
+  customers: 'customers',
+  conversations: 'conversations',
+  messages: 'messages',
+  conversationEvents: 'conversation_events',
+  /** Statuses that arrived before the message they name was known. */
+  pendingStatuses: 'pending_statuses',
+  /** Durable per-plugin delivery log and small plugin state. */
+  pluginDeliveries: 'plugin_deliveries',
+  pluginState: 'plugin_state',
+  /** Inbound webhook/event ids already processed (dedupe for CRM webhooks). */
+  processedEvents: 'processed_events',
+} as const;
+
+export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+export const INDEXES: Record<CollectionName, IndexSpec[]> = {
+  agents: [{ key: { email: 1 }, unique: true }, { key: { tokenHash: 1 }, unique: true }, { key: { status: 1, activeConversations: 1 } }],
+  customers: [{ key: { waId: 1 }, unique: true }],
+  conversations: [
+    { key: { status: 1, openedAt: 1 } },
+    { key: { assigneeId: 1, status: 1 } },
+    { key: { customerId: 1, createdAt: -1 } },
+    { key: { 'externalLinks.system': 1, 'externalLinks.externalId': 1 } },
+  ],
+  messages: [
+    { key: { whatsappId: 1 }, unique: true, sparse: true },
+    { key: { conversationId: 1, createdAt: 1 } },
+    { key: { createdAt: 1 } },
+  ],
+  conversation_events: [{ key: { type: 1, at: 1 } }, { key: { conversationId: 1, at: 1 } }, { key: { agentId: 1, at: 1 } }],
+  pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }],
+  plugin_deliveries: [{ key: { plugin: 1, orderingKey: 1, seq: 1 } }, { key: { plugin: 1, state: 1 } }],
+  plugin_state: [{ key: { plugin: 1, key: 1 }, unique: true }],
+  processed_events: [{ key: { source: 1, eventId: 1 }, unique: true }],
+};

@@ -1,0 +1,18 @@
+import { randomBytes } from 'node:crypto';
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * 24 hex characters like a MongoDB ObjectId: 12 of time, 4 of a per-ms
+ * counter, 8 random. Ids made later sort later, so `_id` doubles as a stable
+ * cursor and tie-breaker for "oldest first".
+ */
+export function newId(now: number = Date.now()): string {
+  if (now === lastMs) counter = (counter + 1) & 0xffff;
+  else {
+    lastMs = now;
+    counter = 0;
+  }
+  return now.toString(16).padStart(12, '0') + counter.toString(16).padStart(4, '0') + randomBytes(4).toString('hex');
+}
