@@ -1,0 +1,42 @@
+// What the plugin has already done, kept in its durable state so that
+// redelivered events and duplicated webhooks act once.
+import type { PluginState } from '../../src/plugins/contract.js';
+
+interface Claim {
+  status: 'processing' | 'done' | 'failed';
+  at: number;
+}
+
+/** A claim still 'processing' after this long belongs to a process that died mid-way: it may be taken over. */
+const ABANDONED_AFTER_MS = 2 * 60_000;
+
+export class Ledger {
+  constructor(private readonly state: PluginState) {}
+
+  /**
+   * Claims an inbound delivery (a webhook event or comment id). True: act on it
+   * and then call settle. False: it was handled already or is being handled.
+   */
+  async claim(key: string, now = Date.now()): Promise<boolean> {
+    if (await this.state.setIfAbsent(key, { status: 'processing', at: now } satisfies Claim)) return true;
+    const claim = await this.state.get<Claim>(key);
+    if (claim?.status === 'failed' || (claim?.status === 'processing' && now - claim.at > ABANDONED_AFTER_MS)) {
+      await this.state.set(key, { status: 'processing', at: now } satisfies Claim);
+      return true;
+    }
+    return false;
+  }
+
+  /** Marks claims done, or failed so that the sender's retry is acted on. */
+  async settle(keys: string[], outcome: 'done' | 'failed'): Promise<void> {
+    for (const key of keys) await this.state.set(key, { status: outcome, at: Date.now() } satisfies Claim);
+  }
+
+  async wasDelivered(eventId: string): Promise<boolean> {
+    return (await this.state.get(`delivered:${eventId}`)) !== null;
+  }
+
+  async markDelivered(eventId: string): Promise<void> {
+    await this.state.set(`delivered:${eventId}`, Date.now());
+  }
+}
