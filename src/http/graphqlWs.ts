@@ -1,0 +1,165 @@
+// graphql-ws (the graphql-transport-ws protocol) on the HTTP server's port and
+// the /graphql path. Operations run through yoga's envelop — the same parse,
+// validation rules, armor limits, context and error masking as HTTP — in the
+// way graphql-yoga documents its graphql-ws integration (`yoga.getEnveloped`).
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { Context as WsContext } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Logger } from 'pino';
+import type { AgentDoc } from '../domain/model.js';
+import { parseBearer } from './bearer.js';
+import { asBadUserInput, isRequestError, type GraphqlYoga, type Principal } from './yoga.js';
+
+export interface GraphqlWsOptions {
+  server: Server;
+  path: string;
+  yoga: GraphqlYoga;
+  authenticate(token: string | null): Promise<AgentDoc | null>;
+  settle(req: object, principal: Principal): void;
+  logger: Logger;
+  isProduction: boolean;
+  /** Largest accepted message, the WebSocket counterpart of the HTTP body limit. */
+  maxPayload: number;
+}
+
+export interface GraphqlWs {
+  /** Streaming operations currently open across all connections. */
+  activeSubscriptions(): number;
+  /** Refuses new upgrades, then closes every socket with 1001 "Going away", completing its subscriptions. */
+  close(): Promise<void>;
+  /** Drops every socket at once: for when the graceful close ran out of time. */
+  terminate(): void;
+}
+
+type ConnectionContext = WsContext<Record<string, unknown> | undefined, Extra>;
+type Enveloped = ReturnType<GraphqlYoga['getEnveloped']>;
+
+function refuseUpgrade(socket: Duplex, status: number, text: string) {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
+  const log = options.logger.child({ component: 'graphql-ws' });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+  const connections = new Set<ConnectionContext>();
+  // The envelop instance that prepared an operation runs it too; keyed by the
+  // operation's context object, which graphql-ws passes back untouched.
+  const envelopedByContext = new WeakMap<object, Enveloped>();
+  let closing = false;
+
+  function envelopedFor(args: ExecutionArgs): Enveloped {
+    const enveloped = envelopedByContext.get(args.contextValue as object);
+    if (!enveloped) throw new Error('graphql-ws operation was not prepared by onSubscribe');
+    return enveloped;
+  }
+
+  /** What a client may read of an error: GraphQL errors as they are, anything unexpected masked and logged. */
+  function presentable(error: unknown): GraphQLError {
+    if (error instanceof GraphQLError) {
+      const cause = error.originalError;
+      if (cause == null || cause instanceof GraphQLError) return error;
+    }
+    log.error({ err: error }, 'graphql-ws operation failed');
+    return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  }
+
+  /** Errors that stopped an operation before it ran: the client's to fix, as on HTTP. */
+  function refused(error: unknown): GraphQLError {
+    const shown = presentable(error);
+    return isRequestError(shown) ? asBadUserInput(shown) : shown;
+  }
+
+  const disposable = useServer<Record<string, unknown> | undefined, Record<PropertyKey, never>>(
+    {
+      isProd: options.isProduction,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const credentials = parseBearer(params['authorization'] ?? params['Authorization']);
+        if (credentials.kind === 'malformed') return false;
+        let viewer: AgentDoc | null = null;
+        if (credentials.kind === 'bearer') {
+          try {
+            viewer = await options.authenticate(credentials.token);
+          } catch (error) {
+            log.error({ err: error }, 'authentication failed on graphql-ws connect');
+            // Closes the socket with 4500 and this reason, not the store's message.
+            throw new Error('Authentication unavailable');
+          }
+          // 4403 Forbidden: graphql-ws's answer to `false` from onConnect.
+          if (viewer === null) return false;
+        }
+        options.settle(ctx.extra.request, { viewer, transport: 'ws' });
+        connections.add(ctx);
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = options.yoga.getEnveloped({ req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(payload.query);
+          const errors = enveloped.validate(enveloped.schema, document);
+          if (errors.length > 0) return errors.map(refused);
+        } catch (error) {
+          // Armor's limits and syntax errors are thrown; returned errors keep the socket open.
+          return [refused(error)];
+        }
+        let contextValue: object;
+        try {
+          contextValue = (await enveloped.contextFactory()) as object;
+        } catch (error) {
+          return [presentable(error)];
+        }
+        envelopedByContext.set(contextValue, enveloped);
+        return {
+          schema: enveloped.schema,
+          document,
+          contextValue,
+          variableValues: payload.variables ?? undefined,
+          operationName: payload.operationName ?? undefined,
+        } satisfies ExecutionArgs;
+      },
+      execute: (args) => envelopedFor(args).execute(args) as ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>,
+      subscribe: (args) => envelopedFor(args).subscribe(args) as ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>,
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const { errors } = result as ExecutionResult;
+        // Variable coercion failures come back as a result, not a thrown error.
+        if (!errors?.length || 'data' in result) return;
+        return { ...result, errors: errors.map((e) => refused(e).toJSON()) };
+      },
+      onError: (_ctx, _id, _payload, errors): GraphQLFormattedError[] => errors.map((e) => presentable(e).toJSON()),
+      onClose: (ctx) => {
+        connections.delete(ctx as ConnectionContext);
+      },
+    },
+    wss,
+  );
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== options.path) return refuseUpgrade(socket, 404, 'Not Found');
+    if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  options.server.on('upgrade', onUpgrade);
+
+  return {
+    activeSubscriptions() {
+      let open = 0;
+      for (const ctx of connections) {
+        for (const operation of Object.values(ctx.subscriptions)) if (operation !== null) open += 1;
+      }
+      return open;
+    },
+    async close() {
+      closing = true;
+      options.server.off('upgrade', onUpgrade);
+      await disposable.dispose();
+    },
+    terminate() {
+      for (const socket of wss.clients) socket.terminate();
+    },
+  };
+}

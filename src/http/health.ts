@@ -1,0 +1,40 @@
+// Probes for the orchestrator. /healthz answers "the process serves HTTP" and
+// stays 200 through a graceful drain, so a liveness probe never kills a
+// process that is finishing its work; /readyz answers "send me traffic": the
+// store is reachable and no shutdown has begun.
+import type { FastifyInstance } from 'fastify';
+
+export interface HealthRoutesOptions {
+  ready(): Promise<void>;
+  isShuttingDown(): boolean;
+  /** A store check that hangs is a failed check; probes have short timeouts of their own. */
+  readyTimeoutMs: number;
+}
+
+export const SHUTTING_DOWN = 'shutting down';
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`readiness check did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function healthRoutes(options: HealthRoutesOptions) {
+  return async function health(app: FastifyInstance) {
+    app.get('/healthz', async () => ({ status: 'ok' }));
+
+    app.get('/readyz', async (request, reply) => {
+      if (options.isShuttingDown()) return reply.status(503).send({ status: 'unavailable', reason: SHUTTING_DOWN });
+      try {
+        await withTimeout(Promise.resolve().then(options.ready), options.readyTimeoutMs);
+        return { status: 'ok' };
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        request.log.warn({ reason }, 'not ready');
+        return reply.status(503).send({ status: 'unavailable', reason });
+      }
+    });
+  };
+}

@@ -1,0 +1,76 @@
+// Request budgets on /graphql: one per bearer token and one per client IP,
+// each a fixed number of requests per minute. With Redis the counters are
+// shared by every instance behind the load balancer; without it each process
+// counts on its own. Should Redis stop answering, counting falls back to this
+// process (rate-limiter-flexible's insurance limiter) rather than either
+// refusing every request or letting every request through.
+import { createHash } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+export interface RateLimitOptions {
+  perTokenPerMinute: number;
+  perIpPerMinute: number;
+  redis?: Redis | null;
+  /** Namespace of the counters in Redis; instances that share a budget share the prefix. */
+  keyPrefix: string;
+  logger: Logger;
+}
+
+export type RateLimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number; limitedBy: 'token' | 'ip' };
+
+export interface GraphqlRateLimiter {
+  /** Spends one request from the IP's budget and, when a token is given, from the token's. */
+  consume(ip: string, token: string | null): Promise<RateLimitVerdict>;
+}
+
+const WINDOW_SECONDS = 60;
+
+function limiter(points: number, keyPrefix: string, redis: Redis | null | undefined): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix });
+  if (!redis) return memory;
+  return new RateLimiterRedis({
+    storeClient: redis,
+    points,
+    duration: WINDOW_SECONDS,
+    keyPrefix,
+    // Fail over to the in-process counter at once instead of queueing behind a reconnecting client.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: memory,
+  });
+}
+
+/** Tokens are secrets: counters are keyed by a digest, so Redis never holds one. */
+function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export function createGraphqlRateLimiter(options: RateLimitOptions): GraphqlRateLimiter {
+  const byToken = limiter(options.perTokenPerMinute, `${options.keyPrefix}:token`, options.redis);
+  const byIp = limiter(options.perIpPerMinute, `${options.keyPrefix}:ip`, options.redis);
+
+  async function spend(which: 'token' | 'ip', rl: RateLimiterAbstract, key: string): Promise<RateLimitVerdict> {
+    try {
+      await rl.consume(key);
+      return { allowed: true };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        return { allowed: false, limitedBy: which, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+      }
+      // Only reachable when the store and its insurance both failed; an outage of
+      // the limiter must not become an outage of the API.
+      options.logger.warn({ err: rejection }, 'rate limiter unavailable; request let through');
+      return { allowed: true };
+    }
+  }
+
+  return {
+    async consume(ip, token) {
+      const verdicts = await Promise.all([spend('ip', byIp, ip), token === null ? ({ allowed: true } as const) : spend('token', byToken, tokenKey(token))]);
+      const refusals = verdicts.filter((v): v is Extract<RateLimitVerdict, { allowed: false }> => !v.allowed);
+      if (refusals.length === 0) return { allowed: true };
+      return refusals.reduce((longest, v) => (v.retryAfterSeconds > longest.retryAfterSeconds ? v : longest));
+    },
+  };
+}
