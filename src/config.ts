@@ -58,10 +58,11 @@ const envSchema = z.object({
   PORT: port,
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-  PUBLIC_URL: url(['http:', 'https:'], 'expected an http(s) URL'),
+  TRUST_PROXY: bool(false),
 
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:'], 'expected a mongodb:// or mongodb+srv:// URI'),
   REDIS_URL: url(['redis:', 'rediss:'], 'expected a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"').default('desk')),
   ADMIN_TOKEN: optionalString,
 
   WHATSAPP_API_URL: z.preprocess(emptyAsUndefined, z.url({ error: 'expected an http(s) URL' }).default('https://graph.facebook.com/v21.0')),
@@ -95,11 +96,14 @@ const envSchema = z.object({
   SURVEY_THANKS_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thank you for your feedback!')),
 
   PLUGINS: z.preprocess(emptyAsUndefined, z.string().default('')),
+  PLUGIN_ATTEMPTS: positiveInt(15),
+  PLUGIN_RETRY_BASE: duration('1s'),
+  PLUGIN_RETRY_MAX: duration('10m'),
 
   GRAPHQL_INTROSPECTION: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
   GRAPHQL_MAX_DEPTH: positiveInt(12),
   GRAPHQL_MAX_ALIASES: positiveInt(20),
-  GRAPHQL_MAX_COST: positiveInt(10000),
+  GRAPHQL_MAX_COST: positiveInt(100000),
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(1200),
   SHUTDOWN_TIMEOUT: duration('15s'),
@@ -126,9 +130,12 @@ export interface Config {
   port: number;
   host: string;
   logLevel: Env['LOG_LEVEL'];
-  publicUrl: string | null;
+  /** Trust X-Forwarded-For from the load balancer in front (per-IP rate limits). */
+  trustProxy: boolean;
   mongodbUri: string | null;
   redisUrl: string | null;
+  /** Namespaces every Redis key and channel, so several desks (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   adminToken: string | null;
   whatsapp: WhatsAppConfig;
   workflow: {
@@ -148,6 +155,8 @@ export interface Config {
     };
   };
   plugins: string[];
+  /** How each plugin delivery is retried before it becomes a dead letter. */
+  pluginRetry: { attempts: number; baseMs: number; maxMs: number };
   graphql: {
     introspection: boolean;
     maxDepth: number;
@@ -197,6 +206,9 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     const message = (error as Error).message;
     throw new ConfigError(message.startsWith('unknown time zone') ? 'BUSINESS_TIMEZONE' : 'BUSINESS_HOURS', message);
   }
+  if (env.PLUGIN_RETRY_BASE > env.PLUGIN_RETRY_MAX) {
+    throw new ConfigError('PLUGIN_RETRY_BASE', `must not exceed PLUGIN_RETRY_MAX (${env.PLUGIN_RETRY_MAX} ms)`);
+  }
   if (env.WHATSAPP_RETRY_BASE > env.WHATSAPP_RETRY_MAX) {
     throw new ConfigError('WHATSAPP_RETRY_BASE', `must not exceed WHATSAPP_RETRY_MAX (${env.WHATSAPP_RETRY_MAX} ms)`);
   }
@@ -212,9 +224,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
-    publicUrl: env.PUBLIC_URL ?? null,
+    trustProxy: env.TRUST_PROXY,
     mongodbUri: env.MONGODB_URI ?? null,
     redisUrl: env.REDIS_URL ?? null,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     adminToken: env.ADMIN_TOKEN ?? null,
     whatsapp: {
       apiUrl: env.WHATSAPP_API_URL.replace(/\/+$/, ''),
@@ -245,6 +258,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       },
     },
     plugins,
+    pluginRetry: { attempts: env.PLUGIN_ATTEMPTS, baseMs: env.PLUGIN_RETRY_BASE, maxMs: env.PLUGIN_RETRY_MAX },
     graphql: {
       introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === 'true' : !isProduction,
       maxDepth: env.GRAPHQL_MAX_DEPTH,

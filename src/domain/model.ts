@@ -84,6 +84,8 @@ export interface SurveyState {
   messageId: string | null;
   /** Why no survey went out (window closed and no template configured, ...). */
   skippedReason: string | null;
+  /** Set when the rating arrives: one rating per survey. */
+  ratedAt: Date | null;
   thankedAt: Date | null;
 }
 
@@ -93,6 +95,12 @@ export interface ConversationDoc {
   /** Denormalised customer WhatsApp id, so sends need no join. */
   waId: string;
   status: ConversationStatus;
+  /**
+   * customerId while the conversation is not RESOLVED, null after. A unique
+   * sparse index on it lets only one open conversation exist per customer,
+   * even when two of their messages arrive at once on two instances.
+   */
+  activeKey: string | null;
   assigneeId: string | null;
   /** The agent who held it when it was last resolved: reopen goes back to them when possible. */
   previousAssigneeId: string | null;
@@ -129,6 +137,8 @@ export interface MessageError {
   code: number;
   title: string;
   details: string | null;
+  /** The send gave up after exhausting its retries: an admin retrying the dead letter sends it again. */
+  exhausted?: boolean;
 }
 
 export interface MessageDoc {

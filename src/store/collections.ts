@@ -24,7 +24,8 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
   agents: [{ key: { email: 1 }, unique: true }, { key: { tokenHash: 1 }, unique: true }, { key: { status: 1, activeConversations: 1 } }],
   customers: [{ key: { waId: 1 }, unique: true }],
   conversations: [
-    { key: { status: 1, openedAt: 1 } },
+    { key: { activeKey: 1 }, unique: true, sparse: true },
+    { key: { status: 1, cycleStartedAt: 1 } },
     { key: { assigneeId: 1, status: 1 } },
     { key: { customerId: 1, createdAt: -1 } },
     { key: { 'externalLinks.system': 1, 'externalLinks.externalId': 1 } },

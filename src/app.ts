@@ -1,0 +1,219 @@
+// The composition root: the one place that picks implementations. Everything
+// else receives what it needs from here.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { missingWhatsAppSettings, type Config } from './config.js';
+import type { AgentDoc } from './domain/model.js';
+import { createInProcessEventBus, createRedisEventBus } from './events/bus.js';
+import type { DomainEvent, EventBus } from './events/types.js';
+import type { DeskServices } from './graphql/context.js';
+import { schema } from './graphql/schema/index.js';
+import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
+import { createBullmqQueue } from './jobs/bullmq.js';
+import { createInProcessQueue } from './jobs/inProcess.js';
+import type { JobQueue } from './jobs/port.js';
+import { createDeskMetrics } from './metrics/prometheus.js';
+import { computeSupportMetrics } from './metrics/supportMetrics.js';
+import { builtInPlugins } from './plugins/builtIns.js';
+import { createPluginHost, type PluginHost } from './plugins/host.js';
+import { loadPlugins } from './plugins/loader.js';
+import { pluginRoutes } from './plugins/routes.js';
+import { newId } from './store/ids.js';
+import type { Store } from './store/port.js';
+import { createEmbeddedStore } from './store/embedded.js';
+import { createMongoStore } from './store/mongo.js';
+import { createRepositories, type Repositories } from './store/repositories/index.js';
+import { createCloudApiClient } from './whatsapp/cloudApi.js';
+import { whatsappWebhookRoutes } from './whatsapp/routes.js';
+import { systemClock, type Clock, type NewDomainEvent } from './workflow/deps.js';
+import { createWorkflow, type Workflow } from './workflow/index.js';
+import { hashToken } from './workflow/tokens.js';
+
+export interface AppOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** Tests run two instances over one embedded store; production picks from config. */
+  store?: Store;
+}
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  repos: Repositories;
+  workflow: Workflow;
+  bus: EventBus;
+  queue: JobQueue;
+  plugins: PluginHost;
+  http: HttpServer;
+  /** Set when ADMIN_TOKEN was not configured and one was generated for this run. */
+  generatedAdminToken: string | null;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'whatsapp-desk' } });
+  const clock = options.clock ?? systemClock;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  const store = options.store ?? (config.mongodbUri ? await createMongoStore(config.mongodbUri, { logger }) : createEmbeddedStore());
+  if (!options.store) closers.push(() => store.close());
+  if (store.kind === 'embedded') {
+    logger.warn('storage: embedded in-memory store — data is lost when the process stops; set MONGODB_URI for anything real');
+    if (config.redisUrl) {
+      logger.warn('REDIS_URL is set but MONGODB_URI is not: each instance keeps its own in-memory data, so run only one instance or set MONGODB_URI');
+    }
+  } else {
+    logger.info('storage: MongoDB');
+  }
+  const repos = createRepositories(store);
+
+  let bus: EventBus;
+  let queue: JobQueue;
+  let redis: Redis | null = null;
+  if (config.redisUrl) {
+    bus = createRedisEventBus({ redisUrl: config.redisUrl, channelPrefix: `${config.redisKeyPrefix}:`, logger });
+    queue = createBullmqQueue({ redisUrl: config.redisUrl, prefix: `${config.redisKeyPrefix}-jobs`, logger });
+    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis (rate limiter) connection error'));
+    logger.info('events and outbox: Redis (pub/sub and BullMQ)');
+  } else {
+    bus = createInProcessEventBus();
+    queue = createInProcessQueue({ logger });
+    logger.info('events and outbox: in-process (set REDIS_URL to share them between instances)');
+  }
+
+  const meters = createDeskMetrics({ store, queue });
+
+  const missing = missingWhatsAppSettings(config.whatsapp);
+  if (missing.length) logger.warn(`WhatsApp sending is off until ${missing.join(' and ')} are set; inbound webhooks still work`);
+  if (!config.whatsapp.appSecret) logger.warn('WHATSAPP_APP_SECRET is not set: webhook POSTs will be refused because their signatures cannot be verified');
+  if (!config.whatsapp.verifyToken) logger.warn('WHATSAPP_VERIFY_TOKEN is not set: Meta cannot verify the webhook subscription');
+  const sender = missing.length
+    ? null
+    : createCloudApiClient({
+        apiUrl: config.whatsapp.apiUrl,
+        phoneNumberId: config.whatsapp.phoneNumberId,
+        accessToken: config.whatsapp.accessToken,
+        timeoutMs: config.whatsapp.timeoutMs,
+      });
+
+  // Late-bound: plugins need the workflow's desk API, and the workflow publishes to plugins.
+  let pluginHost: PluginHost | null = null;
+  const publish = (draft: NewDomainEvent) => {
+    const event = { ...draft, id: newId(), at: clock.now() } as DomainEvent;
+    bus.publish(event);
+    void pluginHost?.publish(event);
+  };
+
+  const workflow = createWorkflow({
+    repos,
+    config: config.workflow,
+    whatsapp: config.whatsapp,
+    sender,
+    queue,
+    clock,
+    logger,
+    publish,
+    meters: {
+      messageIn: () => meters.messagesTotal.inc({ direction: 'inbound' }),
+      messageOut: () => meters.messagesTotal.inc({ direction: 'outbound' }),
+      sendFailed: (code) => meters.sendFailuresTotal.inc({ code: String(code) }),
+    },
+  });
+
+  const loaded = await loadPlugins(config.plugins, builtInPlugins);
+  pluginHost = await createPluginHost({
+    plugins: loaded,
+    env: config.pluginEnv,
+    store,
+    queue,
+    desk: (name) => workflow.deskApiFor(name),
+    logger,
+    retry: config.pluginRetry,
+  });
+  const plugins = pluginHost;
+  if (plugins.names.length) logger.info({ plugins: plugins.names }, 'plugins loaded');
+
+  let generatedAdminToken: string | null = null;
+  let adminToken = config.adminToken;
+  if (!adminToken) {
+    adminToken = `wsd_admin_${randomBytes(24).toString('base64url')}`;
+    generatedAdminToken = adminToken;
+  }
+  await repos.agents.upsertBootstrapAdmin(hashToken(adminToken), clock.now());
+
+  const services: DeskServices = {
+    workflow,
+    repos,
+    bus,
+    queue,
+    metrics: (query) =>
+      computeSupportMetrics(store, query, { timeZone: config.workflow.businessHours.timeZone, businessHours: config.workflow.businessHours }),
+    integrations: () => plugins.integrations(),
+    retryIntegration: (name) => plugins.retryDeadLetters(name),
+  };
+
+  const http = await createHttpServer({
+    logger,
+    config,
+    schema,
+    authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? repos.agents.byTokenHash(hashToken(token)) : null),
+    createContext: (viewer: AgentDoc | null) => ({ viewer, services }),
+    ready: () => store.ping(),
+    metricsRegistry: meters.register,
+    httpRequestDuration: meters.httpRequestDuration,
+    redis,
+    rateLimitKeyPrefix: `${config.redisKeyPrefix}:ratelimit`,
+    routes: [
+      (app) => {
+        void app.register(
+          whatsappWebhookRoutes({
+            appSecret: config.whatsapp.appSecret,
+            verifyToken: config.whatsapp.verifyToken,
+            workflow,
+            logger,
+            bodyLimit: BODY_LIMIT,
+            webhookLatency: meters.webhookLatency,
+          }),
+        );
+      },
+      (app) => {
+        void app.register(pluginRoutes(plugins, { bodyLimit: BODY_LIMIT }));
+      },
+    ],
+  });
+
+  // Conversations that waited while no instance ran are assigned now.
+  await workflow.recover().catch((error: unknown) => logger.error({ err: error }, 'start-up queue drain failed'));
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    logger,
+    store,
+    repos,
+    workflow,
+    bus,
+    queue,
+    plugins,
+    http,
+    generatedAdminToken,
+    listen: () => http.listen(),
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        await queue.close();
+        await plugins.close();
+        await bus.close();
+        if (redis) await redis.quit().catch(() => undefined);
+        for (const close of closers.reverse()) await close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// Errors a user can act on. They are GraphQLErrors carrying extensions.code,
+// so the API shows them as they are while anything unexpected stays masked.
+import { GraphQLError } from 'graphql';
+
+export type DeskErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'SERVICE_WINDOW_CLOSED'
+  | 'CONFLICT'
+  | 'WHATSAPP_NOT_CONFIGURED';
+
+export class DeskError extends GraphQLError {
+  constructor(
+    readonly code: DeskErrorCode,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    // The name stays 'GraphQLError': yoga recognises errors to show (not mask) by it.
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+export const notFound = (what: string, id: string) => new DeskError('NOT_FOUND', `${what} ${id} not found`);
+export const forbidden = (message: string) => new DeskError('FORBIDDEN', message);
+export const conflict = (message: string) => new DeskError('CONFLICT', message);
+export const badInput = (message: string, field?: string) => new DeskError('BAD_USER_INPUT', message, field ? { field } : {});
+export const unauthenticated = (message = 'a valid bearer token is required') => new DeskError('UNAUTHENTICATED', message);

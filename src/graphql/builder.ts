@@ -1,0 +1,79 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ZodPlugin from '@pothos/plugin-zod';
+import { GraphQLError, Kind } from 'graphql';
+import { DeskError, badInput, unauthenticated } from '../domain/errors.js';
+import type { GraphQLContext } from './context.js';
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  AuthScopes: { authenticated: boolean; admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultFieldNullability: false;
+}>({
+  // scope-auth must come first so it wraps every other plugin's resolvers.
+  plugins: [ScopeAuthPlugin, RelayPlugin, ZodPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({ authenticated: context.viewer !== null, admin: context.viewer?.role === 'ADMIN' }),
+    unauthorizedError: (_parent, context) =>
+      context.viewer ? new DeskError('FORBIDDEN', 'this operation needs the ADMIN role') : unauthenticated(),
+  },
+  relay: { clientMutationId: 'omit', cursorType: 'String', nodeQueryOptions: false, nodesQueryOptions: false },
+  zod: {
+    validationError: (error) => badInput(error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')),
+  },
+});
+
+function toDateTime(value: unknown): Date {
+  const date = value instanceof Date ? value : new Date(value as string);
+  if (typeof value !== 'string' && !(value instanceof Date) && typeof value !== 'number') throw new GraphQLError('DateTime must be an ISO 8601 string');
+  if (Number.isNaN(date.getTime())) throw new GraphQLError(`"${String(value)}" is not a valid ISO 8601 DateTime`);
+  return date;
+}
+
+builder.scalarType('DateTime', {
+  description: 'An ISO 8601 instant, e.g. 2026-11-25T09:30:00.000Z',
+  // Events reach subscribers over Redis as JSON, so Dates may arrive as strings.
+  serialize: (value) => toDateTime(value).toISOString(),
+  parseValue: (value) => toDateTime(value),
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string');
+    return toDateTime(ast.value);
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast) => {
+    const read = (node: typeof ast): unknown => {
+      switch (node.kind) {
+        case Kind.STRING:
+        case Kind.BOOLEAN:
+          return node.value;
+        case Kind.INT:
+        case Kind.FLOAT:
+          return Number(node.value);
+        case Kind.NULL:
+          return null;
+        case Kind.LIST:
+          return node.values.map(read);
+        case Kind.OBJECT:
+          return Object.fromEntries(node.fields.map((f) => [f.name.value, read(f.value)]));
+        default:
+          throw new GraphQLError('JSON literal cannot use variables inside');
+      }
+    };
+    return read(ast);
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

@@ -1,0 +1,31 @@
+import type { AgentDoc } from '../domain/model.js';
+import type { EventBus } from '../events/types.js';
+import type { JobQueue } from '../jobs/port.js';
+import type { Repositories } from '../store/repositories/index.js';
+import type { Workflow } from '../workflow/index.js';
+
+export interface IntegrationStatus {
+  name: string;
+  status: 'OK' | 'DEGRADED' | 'FAILING';
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  lastDeliveredAt: Date | null;
+  pending: number;
+  deadLetters: number;
+}
+
+/** What resolvers may reach: use cases and read models, chosen by the composition root. */
+export interface DeskServices {
+  workflow: Workflow;
+  repos: Repositories;
+  bus: EventBus;
+  queue: JobQueue;
+  metrics(query: { from: Date; to: Date; agentId: string | null }): Promise<unknown>;
+  integrations(): Promise<IntegrationStatus[]>;
+  retryIntegration(name: string): Promise<number>;
+}
+
+export interface GraphQLContext {
+  viewer: AgentDoc | null;
+  services: DeskServices;
+}

@@ -1,0 +1,8 @@
+import { builder } from '../builder.js';
+import './agent.js';
+import './conversation.js';
+import './message.js';
+import './metrics.js';
+import './operations.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,76 @@
+import type { MessageDoc } from '../../domain/model.js';
+import { builder } from '../builder.js';
+import { Agent } from './agent.js';
+import { DeliveryStatusEnum, MessageAuthorEnum, MessageDirectionEnum, MessageTypeEnum } from './enums.js';
+import { eventsFor, visibleTo } from './events.js';
+
+const Media = builder.objectRef<NonNullable<MessageDoc['media']>>('Media').implement({
+  description: 'A media attachment as WhatsApp described it (download it with the Cloud API media id).',
+  fields: (t) => ({
+    id: t.exposeString('id', { nullable: true }),
+    mimeType: t.exposeString('mimeType', { nullable: true }),
+    sha256: t.exposeString('sha256', { nullable: true }),
+    caption: t.exposeString('caption', { nullable: true }),
+    filename: t.exposeString('filename', { nullable: true }),
+    voice: t.exposeBoolean('voice', { nullable: true }),
+  }),
+});
+
+const MessageErrorType = builder.objectRef<NonNullable<MessageDoc['error']>>('MessageError').implement({
+  description: "Why a message failed, with Meta's error code (e.g. 131047: the 24-hour window closed).",
+  fields: (t) => ({
+    code: t.exposeInt('code'),
+    title: t.exposeString('title'),
+    details: t.exposeString('details', { nullable: true }),
+  }),
+});
+
+export const Message = builder.objectRef<MessageDoc>('Message').implement({
+  fields: (t) => ({
+    id: t.exposeID('_id'),
+    conversationId: t.exposeID('conversationId'),
+    direction: t.expose('direction', { type: MessageDirectionEnum }),
+    author: t.expose('author', { type: MessageAuthorEnum }),
+    agent: t.field({
+      type: Agent,
+      nullable: true,
+      resolve: async (m, _args, ctx) => {
+        if (!m.agentId) return null;
+        const agent = await ctx.services.repos.agents.byId(m.agentId);
+        return agent ? ctx.services.workflow.agentView(agent) : null;
+      },
+    }),
+    origin: t.exposeString('origin', { nullable: true, description: 'The integration a message came from, for INTEGRATION messages.' }),
+    type: t.expose('type', { type: MessageTypeEnum }),
+    text: t.exposeString('text', { nullable: true }),
+    media: t.field({ type: Media, nullable: true, resolve: (m) => m.media }),
+    payload: t.field({ type: 'JSON', nullable: true, description: 'The type-specific object (interactive, location, contacts, template, or the raw unsupported message).', resolve: (m) => m.payload }),
+    status: t.expose('status', { type: DeliveryStatusEnum }),
+    statusAt: t.field({ type: 'DateTime', resolve: (m) => m.statusAt }),
+    error: t.field({ type: MessageErrorType, nullable: true, resolve: (m) => m.error }),
+    whatsappId: t.exposeString('whatsappId', { nullable: true }),
+    replyToWhatsappId: t.exposeString('replyToWhatsappId', { nullable: true }),
+    createdAt: t.field({ type: 'DateTime', resolve: (m) => m.createdAt }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  messageAdded: t.field({
+    type: Message,
+    description: 'A message arrived from a customer or was written by the desk (replies, notes, greetings, surveys).',
+    authScopes: { authenticated: true },
+    args: { conversationId: t.arg.id() },
+    subscribe: (_root, args, ctx) =>
+      eventsFor(ctx.services.bus, ['message.received', 'message.sent'], (e) => (!args.conversationId || e.conversation._id === String(args.conversationId)) && visibleTo(ctx.viewer, e.conversation)),
+    resolve: (event: { message: MessageDoc }) => event.message,
+  }),
+  messageUpdated: t.field({
+    type: Message,
+    description: 'A delivery status changed: SENT, DELIVERED, READ or FAILED.',
+    authScopes: { authenticated: true },
+    args: { conversationId: t.arg.id() },
+    subscribe: (_root, args, ctx) =>
+      eventsFor(ctx.services.bus, ['message.status'], (e) => (!args.conversationId || e.conversation._id === String(args.conversationId)) && visibleTo(ctx.viewer, e.conversation)),
+    resolve: (event: { message: MessageDoc }) => event.message,
+  }),
+}));

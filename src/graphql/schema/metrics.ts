@@ -1,0 +1,100 @@
+import { forbidden, badInput } from '../../domain/errors.js';
+import type { AgentView } from '../../events/types.js';
+import type { SupportMetrics } from '../../metrics/supportMetrics.js';
+import { builder } from '../builder.js';
+import { Agent } from './agent.js';
+
+type Stats = SupportMetrics['firstResponseTime'];
+type Utilization = SupportMetrics['agentUtilization'][number];
+
+const DurationStats = builder.objectRef<Stats>('DurationStats').implement({
+  description: 'A duration in seconds over the cycles in range. Zero count: every figure is 0.',
+  fields: (t) => ({
+    count: t.exposeInt('count'),
+    average: t.exposeFloat('average'),
+    median: t.exposeFloat('median'),
+    p90: t.exposeFloat('p90'),
+  }),
+});
+
+const Csat = builder.objectRef<SupportMetrics['csat']>('Csat').implement({
+  fields: (t) => ({
+    responses: t.exposeInt('responses'),
+    average: t.exposeFloat('average', { description: 'Mean rating, 1 to 5 (0 with no responses).' }),
+    satisfiedPercent: t.exposeFloat('satisfiedPercent', { description: 'Ratings of 4 or 5 as a percentage of all ratings.' }),
+  }),
+});
+
+const AgentUtilization = builder.objectRef<Utilization>('AgentUtilization').implement({
+  fields: (t) => ({
+    agent: t.field({
+      type: Agent,
+      nullable: true,
+      resolve: async (u, _args, ctx) => {
+        const agent = await ctx.services.repos.agents.byId(u.agentId);
+        return agent ? (ctx.services.workflow.agentView(agent) as AgentView) : null;
+      },
+    }),
+    agentId: t.exposeID('agentId'),
+    onlineSeconds: t.exposeFloat('onlineSeconds'),
+    occupancy: t.exposeFloat('occupancy', { description: 'Share of ONLINE time with at least one active conversation, 0 to 1.' }),
+    conversationsHandled: t.exposeInt('conversationsHandled'),
+    averageLoad: t.exposeFloat('averageLoad', { description: 'Time-weighted active conversations while ONLINE ÷ capacity.' }),
+  }),
+});
+
+const HourVolume = builder.objectRef<SupportMetrics['volumeByHour'][number]>('HourVolume').implement({
+  fields: (t) => ({
+    hour: t.exposeInt('hour', { description: '0–23 in the configured business time zone.' }),
+    conversations: t.exposeInt('conversations'),
+    messages: t.exposeInt('messages', { description: 'Inbound customer messages.' }),
+  }),
+});
+
+const WeekdayHourVolume = builder.objectRef<SupportMetrics['volumeByWeekdayHour'][number]>('WeekdayHourVolume').implement({
+  fields: (t) => ({
+    weekday: t.exposeInt('weekday', { description: '0 = Sunday … 6 = Saturday.' }),
+    hour: t.exposeInt('hour'),
+    conversations: t.exposeInt('conversations'),
+    messages: t.exposeInt('messages'),
+  }),
+});
+
+const SupportMetricsType = builder.objectRef<SupportMetrics>('SupportMetrics').implement({
+  fields: (t) => ({
+    conversationsOpened: t.exposeInt('conversationsOpened'),
+    conversationsReopened: t.exposeInt('conversationsReopened'),
+    conversationsResolved: t.exposeInt('conversationsResolved'),
+    firstResponseTime: t.field({ type: DurationStats, resolve: (m) => m.firstResponseTime }),
+    resolutionTime: t.field({ type: DurationStats, resolve: (m) => m.resolutionTime }),
+    firstResponseTimeBusinessHours: t.field({ type: DurationStats, resolve: (m) => m.firstResponseTimeBusinessHours }),
+    resolutionTimeBusinessHours: t.field({ type: DurationStats, resolve: (m) => m.resolutionTimeBusinessHours }),
+    csat: t.field({ type: Csat, resolve: (m) => m.csat }),
+    agentUtilization: t.field({ type: [AgentUtilization], resolve: (m) => m.agentUtilization }),
+    volumeByHour: t.field({ type: [HourVolume], resolve: (m) => m.volumeByHour }),
+    volumeByWeekdayHour: t.field({ type: [WeekdayHourVolume], resolve: (m) => m.volumeByWeekdayHour }),
+  }),
+});
+
+/** A year of history is plenty for one query; larger ranges belong in an export. */
+const MAX_RANGE_MS = 366 * 24 * 3600 * 1000;
+
+builder.queryFields((t) => ({
+  metrics: t.field({
+    type: SupportMetricsType,
+    description: 'Admins: anyone (agentId optional). Agents: only themselves.',
+    authScopes: { authenticated: true },
+    args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }), agentId: t.arg.id() },
+    resolve: async (_root, args, ctx) => {
+      const viewer = ctx.viewer!;
+      let agentId = args.agentId ? String(args.agentId) : null;
+      if (viewer.role !== 'ADMIN') {
+        if (agentId && agentId !== viewer._id) throw forbidden('agents can only see their own metrics');
+        agentId = viewer._id;
+      }
+      if (args.to <= args.from) throw badInput('"to" must be after "from"', 'to');
+      if (args.to.getTime() - args.from.getTime() > MAX_RANGE_MS) throw badInput('the range may span at most 366 days', 'to');
+      return (await ctx.services.metrics({ from: args.from, to: args.to, agentId })) as SupportMetrics;
+    },
+  }),
+}));

@@ -1,0 +1,56 @@
+// Start-up: read config, build the app, listen, shut down cleanly.
+import { ConfigError, loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let app;
+  try {
+    // Loaded only once the settings are known good, so a bad one fails fast.
+    const { createApp } = await import('./app.js');
+    app = await createApp({ config });
+  } catch (error) {
+    // Plugin settings are validated at start-up too: one line, naming the setting.
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const url = await app.listen();
+  app.logger.info(`GraphQL ready at ${url}/graphql (WebSocket subscriptions on the same URL)`);
+  if (app.generatedAdminToken) {
+    // Printed once, on purpose outside the structured log, so it is easy to copy.
+    console.log(`\nADMIN_TOKEN was not set; generated an admin token for this run:\n\n  ${app.generatedAdminToken}\n\nSet ADMIN_TOKEN to keep a stable one.\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down: finishing in-flight requests and jobs');
+    const deadline = setTimeout(() => {
+      app.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5_000);
+    deadline.unref();
+    try {
+      await app.close();
+      app.logger.info('shut down cleanly');
+      process.exit(0);
+    } catch (error) {
+      app.logger.error({ err: error }, 'error while shutting down');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+void main();

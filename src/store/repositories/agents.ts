@@ -1,0 +1,106 @@
+import type { AssignmentPolicyName } from '../../config.js';
+import type { AgentDoc, AgentRole, AgentStatus } from '../../domain/model.js';
+import { agentOrder, eligibleAgentFilter } from '../../domain/routing.js';
+import { COLLECTIONS } from '../collections.js';
+import { newId } from '../ids.js';
+import type { Store } from '../port.js';
+
+export interface NewAgent {
+  name: string;
+  email: string;
+  role: AgentRole;
+  capacity: number;
+  tokenHash: string;
+}
+
+/** The bootstrap admin behind ADMIN_TOKEN: a real agent record, so `viewer` works the same for it. */
+export const BOOTSTRAP_ADMIN_EMAIL = 'admin@desk.local';
+
+export function agentRepository(store: Store) {
+  const agents = store.collection<AgentDoc>(COLLECTIONS.agents);
+  return {
+    async create(input: NewAgent, now: Date): Promise<AgentDoc> {
+      const agent: AgentDoc = {
+        _id: newId(now.getTime()),
+        ...input,
+        email: input.email.toLowerCase(),
+        status: 'OFFLINE',
+        activeConversations: 0,
+        lastAssignedAt: null,
+        statusChangedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      };
+      return agents.insertOne(agent);
+    },
+
+    /** Keeps the ADMIN_TOKEN agent's hash current; creates it on first start. */
+    async upsertBootstrapAdmin(tokenHash: string, now: Date): Promise<AgentDoc> {
+      const doc = await agents.findOneAndUpdate(
+        { email: BOOTSTRAP_ADMIN_EMAIL },
+        {
+          $set: { tokenHash, role: 'ADMIN', updatedAt: now },
+          $setOnInsert: {
+            _id: newId(now.getTime()),
+            email: BOOTSTRAP_ADMIN_EMAIL,
+            name: 'Administrator',
+            status: 'OFFLINE',
+            capacity: 0,
+            activeConversations: 0,
+            lastAssignedAt: null,
+            statusChangedAt: now,
+            createdAt: now,
+          },
+        },
+        { upsert: true, returnDocument: 'after' },
+      );
+      return doc!;
+    },
+
+    byId: (id: string) => agents.findOne({ _id: id }),
+    byTokenHash: (tokenHash: string) => agents.findOne({ tokenHash }),
+    list: () => agents.find({}, { sort: { name: 1, _id: 1 } }),
+    byIds: (ids: string[]) => agents.find({ _id: { $in: ids } }),
+
+    /** Returns the agent as it was before, or null when it already had that status. */
+    async setStatus(id: string, status: AgentStatus, now: Date): Promise<AgentDoc | null> {
+      return agents.findOneAndUpdate(
+        { _id: id, status: { $ne: status } },
+        { $set: { status, statusChangedAt: now, updatedAt: now } },
+        { returnDocument: 'before' },
+      );
+    },
+
+    /**
+     * Takes one unit of capacity from an eligible agent, atomically: the
+     * filter states ONLINE and below capacity, so 50 concurrent calls against
+     * 3 agents of capacity 5 succeed exactly 15 times.
+     */
+    async claimCapacity(policy: Exclude<AssignmentPolicyName, 'manual'>, now: Date, onlyAgentId?: string): Promise<AgentDoc | null> {
+      return agents.findOneAndUpdate(
+        eligibleAgentFilter(onlyAgentId ? { _id: onlyAgentId } : {}),
+        { $inc: { activeConversations: 1 }, $set: { lastAssignedAt: now, updatedAt: now } },
+        { sort: agentOrder(policy), returnDocument: 'after' },
+      );
+    },
+
+    /** Admin assignment may go over capacity on purpose, but never to an unknown agent. */
+    async forceClaim(agentId: string, now: Date): Promise<AgentDoc | null> {
+      return agents.findOneAndUpdate(
+        { _id: agentId },
+        { $inc: { activeConversations: 1 }, $set: { lastAssignedAt: now, updatedAt: now } },
+        { returnDocument: 'after' },
+      );
+    },
+
+    async releaseCapacity(agentId: string, now: Date): Promise<AgentDoc | null> {
+      return agents.findOneAndUpdate(
+        { _id: agentId, activeConversations: { $gt: 0 } },
+        { $inc: { activeConversations: -1 }, $set: { updatedAt: now } },
+        { returnDocument: 'after' },
+      );
+    },
+  };
+}
+
+export type AgentRepository = ReturnType<typeof agentRepository>;

@@ -1,0 +1,188 @@
+import type { ConversationDoc, ConversationStatus, CustomerDoc, ExternalLink, Feedback, SurveyState } from '../../domain/model.js';
+import { allowedFrom, targetOf } from '../../domain/lifecycle.js';
+import { COLLECTIONS } from '../collections.js';
+import { newId } from '../ids.js';
+import { DuplicateKeyError, type Filter, type Store } from '../port.js';
+import { cursorQuery, type CursorPage } from './paging.js';
+
+export interface ConversationQuery {
+  status?: ConversationStatus[] | null;
+  assigneeId?: string | null;
+  customerWaId?: string | null;
+  /** Agents see their own conversations and the queue. */
+  visibleToAgentId?: string | null;
+}
+
+export function conversationRepository(store: Store) {
+  const conversations = store.collection<ConversationDoc>(COLLECTIONS.conversations);
+
+  const toFilter = (query: ConversationQuery): Filter => {
+    const and: Filter[] = [];
+    if (query.status?.length) and.push({ status: { $in: query.status } });
+    if (query.assigneeId) and.push({ assigneeId: query.assigneeId });
+    if (query.customerWaId) and.push({ waId: query.customerWaId });
+    if (query.visibleToAgentId) and.push({ $or: [{ assigneeId: query.visibleToAgentId }, { status: 'QUEUED' }] });
+    return and.length ? { $and: and } : {};
+  };
+
+  return {
+    byId: (id: string) => conversations.findOne({ _id: id }),
+    byIds: (ids: string[]) => conversations.find({ _id: { $in: ids } }),
+    open: (customerId: string) => conversations.findOne({ activeKey: customerId }),
+    latestFor: (customerId: string) => conversations.findOne({ customerId }, { sort: { _id: -1 } }),
+    byExternalId: (system: string, externalId: string) =>
+      conversations.findOne({ externalLinks: { $elemMatch: { system, externalId } } }),
+
+    page(query: ConversationQuery, page: CursorPage, newestFirst = true) {
+      const { filter, options } = cursorQuery(toFilter(query), page, newestFirst ? -1 : 1);
+      return conversations.find(filter, options);
+    },
+    count: (query: ConversationQuery) => conversations.countDocuments(toFilter(query)),
+    /** The oldest waiting conversation: the queue drains in this order. */
+    oldestQueued: () => conversations.findOne({ status: 'QUEUED' }, { sort: { cycleStartedAt: 1, _id: 1 } }),
+    assignedTo: (agentId: string) => conversations.find({ status: 'ASSIGNED', assigneeId: agentId }, { sort: { _id: 1 } }),
+
+    /**
+     * Opens a conversation for the customer, or returns the one that is
+     * already open: the unique `activeKey` makes this safe across instances.
+     */
+    async openFor(customer: CustomerDoc, at: Date): Promise<{ conversation: ConversationDoc; created: boolean }> {
+      const doc: ConversationDoc = {
+        _id: newId(at.getTime()),
+        customerId: customer._id,
+        waId: customer.waId,
+        status: 'QUEUED',
+        activeKey: customer._id,
+        assigneeId: null,
+        previousAssigneeId: null,
+        cycle: 1,
+        openedAt: at,
+        cycleStartedAt: at,
+        firstResponseAt: null,
+        resolvedAt: null,
+        assignedAt: null,
+        lastCustomerMessageAt: null,
+        lastMessageAt: null,
+        lastMessageId: null,
+        greetingSentAt: null,
+        survey: null,
+        feedback: null,
+        externalLinks: [],
+        createdAt: at,
+        updatedAt: at,
+      };
+      try {
+        return { conversation: await conversations.insertOne(doc), created: true };
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        const existing = await conversations.findOne({ activeKey: customer._id });
+        if (!existing) throw error;
+        return { conversation: existing, created: false };
+      }
+    },
+
+    /** $max: a late-arriving older message never moves the 24-hour window backwards. */
+    recordCustomerMessage: (id: string, messageId: string, customerTime: Date, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id },
+        { $max: { lastCustomerMessageAt: customerTime, lastMessageAt: now }, $set: { lastMessageId: messageId, updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+
+    recordDeskMessage: (id: string, messageId: string, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id },
+        { $max: { lastMessageAt: now }, $set: { lastMessageId: messageId, updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+
+    /** Claims the greeting slot: only the first caller per conversation gets the document back. */
+    claimGreeting: (id: string, now: Date) =>
+      conversations.findOneAndUpdate({ _id: id, greetingSentAt: null }, { $set: { greetingSentAt: now } }, { returnDocument: 'after' }),
+
+    /** QUEUED → ASSIGNED (or a transfer between agents when `fromAgentId` is given). */
+    assign(id: string, agentId: string, now: Date, fromAgentId?: string | null) {
+      const precondition: Filter = fromAgentId
+        ? { _id: id, status: { $in: allowedFrom('transfer') }, assigneeId: fromAgentId }
+        : { _id: id, status: { $in: allowedFrom('assign') } };
+      return conversations.findOneAndUpdate(
+        precondition,
+        { $set: { status: targetOf('assign'), assigneeId: agentId, assignedAt: now, updatedAt: now } },
+        { returnDocument: 'after' },
+      );
+    },
+
+    requeue: (id: string, fromAgentId: string, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id, status: { $in: allowedFrom('requeue') }, assigneeId: fromAgentId },
+        { $set: { status: targetOf('requeue'), assigneeId: null, previousAssigneeId: fromAgentId, assignedAt: null, updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+
+    /** Returns the conversation as it was, so the caller knows whose capacity to free. */
+    resolve: (id: string, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id, status: { $in: allowedFrom('resolve') } },
+        { $set: { status: targetOf('resolve'), resolvedAt: now, activeKey: null, updatedAt: now } },
+        { returnDocument: 'before' },
+      ),
+
+    /** RESOLVED → QUEUED, a new cycle. Throws DuplicateKeyError when the customer already has another open conversation. */
+    reopen: (conversation: ConversationDoc, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: conversation._id, status: { $in: allowedFrom('reopen') }, cycle: conversation.cycle },
+        {
+          $set: {
+            status: targetOf('reopen'),
+            activeKey: conversation.customerId,
+            previousAssigneeId: conversation.assigneeId,
+            assigneeId: null,
+            assignedAt: null,
+            cycleStartedAt: now,
+            firstResponseAt: null,
+            resolvedAt: null,
+            survey: null,
+            updatedAt: now,
+          },
+          $inc: { cycle: 1 },
+        },
+        { returnDocument: 'after' },
+      ),
+
+    /** Only the first human reply of a cycle gets the document back. */
+    markFirstResponse: (id: string, at: Date) =>
+      conversations.findOneAndUpdate({ _id: id, firstResponseAt: null }, { $set: { firstResponseAt: at, updatedAt: at } }, { returnDocument: 'after' }),
+
+    setSurvey: (id: string, survey: SurveyState, now: Date) =>
+      conversations.findOneAndUpdate({ _id: id }, { $set: { survey, updatedAt: now } }, { returnDocument: 'after' }),
+
+    /** The rating is taken once per survey. */
+    recordRating: (id: string, feedback: Feedback, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id, 'survey.sentAt': { $ne: null }, 'survey.ratedAt': null },
+        { $set: { feedback, 'survey.ratedAt': now, updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+
+    recordComment: (id: string, comment: string, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id, 'feedback.score': { $ne: null }, 'feedback.comment': null },
+        { $set: { 'feedback.comment': comment, updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+
+    claimThanks: (id: string, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id, 'survey.ratedAt': { $ne: null }, 'survey.thankedAt': null },
+        { $set: { 'survey.thankedAt': now } },
+        { returnDocument: 'after' },
+      ),
+
+    async link(id: string, link: ExternalLink, now: Date) {
+      await conversations.updateOne({ _id: id }, { $pull: { externalLinks: { system: link.system } }, $set: { updatedAt: now } });
+      return conversations.findOneAndUpdate({ _id: id }, { $push: { externalLinks: link } }, { returnDocument: 'after' });
+    },
+  };
+}
+
+export type ConversationRepository = ReturnType<typeof conversationRepository>;

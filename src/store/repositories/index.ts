@@ -1,0 +1,18 @@
+import type { Store } from '../port.js';
+import { agentRepository } from './agents.js';
+import { conversationRepository } from './conversations.js';
+import { customerRepository } from './customers.js';
+import { conversationEventLog } from './events.js';
+import { messageRepository } from './messages.js';
+
+export function createRepositories(store: Store) {
+  return {
+    agents: agentRepository(store),
+    customers: customerRepository(store),
+    conversations: conversationRepository(store),
+    messages: messageRepository(store),
+    eventLog: conversationEventLog(store),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

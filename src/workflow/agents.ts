@@ -1,0 +1,45 @@
+import { badInput, conflict } from '../domain/errors.js';
+import type { AgentDoc, AgentRole, AgentStatus } from '../domain/model.js';
+import { DuplicateKeyError } from '../store/port.js';
+import { drainQueue, requeueAgent } from './assignment.js';
+import type { WorkflowDeps } from './deps.js';
+import { agentView } from './emit.js';
+import { hashToken, newAgentToken } from './tokens.js';
+
+export interface CreateAgentInput {
+  name: string;
+  email: string;
+  role: AgentRole;
+  capacity: number;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Returns the token once; only its hash is stored. */
+export async function createAgent(deps: WorkflowDeps, input: CreateAgentInput): Promise<{ agent: AgentDoc; token: string }> {
+  const name = input.name.trim();
+  if (!name || name.length > 200) throw badInput('name must be 1 to 200 characters', 'name');
+  if (!EMAIL.test(input.email) || input.email.length > 320) throw badInput('email is not a valid address', 'email');
+  if (!Number.isInteger(input.capacity) || input.capacity < 0 || input.capacity > 1000) throw badInput('capacity must be a whole number from 0 to 1000', 'capacity');
+  const token = newAgentToken();
+  try {
+    const agent = await deps.repos.agents.create({ name, email: input.email, role: input.role, capacity: input.capacity, tokenHash: hashToken(token) }, deps.clock.now());
+    deps.publish({ type: 'agent.status', agent: agentView(agent) });
+    return { agent, token };
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) throw conflict(`an agent with email ${input.email.toLowerCase()} already exists`);
+    throw error;
+  }
+}
+
+export async function setAgentStatus(deps: WorkflowDeps, agent: AgentDoc, status: AgentStatus): Promise<AgentDoc> {
+  const now = deps.clock.now();
+  const before = await deps.repos.agents.setStatus(agent._id, status, now);
+  if (!before) return (await deps.repos.agents.byId(agent._id)) ?? agent;
+  await deps.repos.eventLog.append({ type: 'agent_status', agentId: agent._id, at: now, data: { from: before.status, to: status } });
+  if (status === 'OFFLINE' && deps.config.requeueOnOffline) await requeueAgent(deps, agent._id);
+  const after = (await deps.repos.agents.byId(agent._id))!;
+  deps.publish({ type: 'agent.status', agent: agentView(after) });
+  if (status === 'ONLINE' || (status === 'OFFLINE' && deps.config.requeueOnOffline)) await drainQueue(deps);
+  return (await deps.repos.agents.byId(agent._id)) ?? after;
+}

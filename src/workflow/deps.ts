@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { DomainEvent } from '../events/types.js';
+import type { JobQueue } from '../jobs/port.js';
+import type { Repositories } from '../store/repositories/index.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+type Distribute<T> = T extends unknown ? Omit<T, 'id' | 'at'> : never;
+/** An event before the publisher stamps its id and time. */
+export type NewDomainEvent = Distribute<DomainEvent>;
+
+/** The Cloud API as the workflow uses it; src/whatsapp/cloudApi.ts implements it. */
+export interface WhatsAppSender {
+  sendText(to: string, body: string, options?: { replyTo?: string; previewUrl?: boolean }): Promise<{ whatsappId: string }>;
+  sendList(
+    to: string,
+    body: string,
+    buttonLabel: string,
+    sections: Array<{ title?: string; rows: Array<{ id: string; title: string; description?: string }> }>,
+    options?: { header?: string; footer?: string },
+  ): Promise<{ whatsappId: string }>;
+  sendTemplate(to: string, name: string, language: string, components?: unknown[]): Promise<{ whatsappId: string }>;
+  markRead(whatsappId: string): Promise<void>;
+}
+
+/** Counters the workflow feeds (Prometheus lives behind this). */
+export interface WorkflowMeters {
+  messageIn(): void;
+  messageOut(): void;
+  sendFailed(code: number | string): void;
+}
+
+export interface WorkflowDeps {
+  repos: Repositories;
+  config: Config['workflow'];
+  whatsapp: Config['whatsapp'];
+  /** Null when WHATSAPP_PHONE_NUMBER_ID / WHATSAPP_ACCESS_TOKEN are missing: sending is refused. */
+  sender: WhatsAppSender | null;
+  queue: JobQueue;
+  clock: Clock;
+  logger: Logger;
+  publish(event: NewDomainEvent): void;
+  meters: WorkflowMeters;
+}

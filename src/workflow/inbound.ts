@@ -1,0 +1,154 @@
+// A customer's message entering the desk. Everything here is stored before
+// the webhook is acknowledged; greeting and assignment run afterwards as a
+// follow-up job, from stored state.
+import { decideOnCustomerReturn } from '../domain/lifecycle.js';
+import type { ConversationDoc, MediaRef, MessageDoc, MessageType } from '../domain/model.js';
+import { DuplicateKeyError } from '../store/port.js';
+import { newId } from '../store/ids.js';
+import type { WorkflowDeps } from './deps.js';
+import { emitConversation, emitMessage } from './emit.js';
+import { deskMessage } from './messageFactory.js';
+import { queueOutbound } from './outbound.js';
+import { ratingFromReplyId } from './survey.js';
+
+export const FOLLOW_UP_QUEUE = 'workflow.followUp';
+
+/** What the webhook parser (src/whatsapp/webhook.ts) hands over for each message. */
+export interface InboundInput {
+  whatsappId: string;
+  from: string;
+  profileName: string | null;
+  timestamp: Date;
+  type: MessageType;
+  text: string | null;
+  media: MediaRef | null;
+  payload: Record<string, unknown> | null;
+  replyToWhatsappId: string | null;
+  interactiveReplyId: string | null;
+}
+
+export interface FollowUp {
+  conversationId: string;
+  reason: 'opened' | 'reopened';
+}
+
+export interface IngestResult {
+  /** False when Meta redelivered a message we already have. */
+  stored: boolean;
+  message: MessageDoc | null;
+  conversation: ConversationDoc | null;
+  followUp: FollowUp | null;
+}
+
+type Placement =
+  | { kind: 'existing'; conversation: ConversationDoc; role: 'message' | 'rating' | 'comment' }
+  | { kind: 'opened'; conversation: ConversationDoc }
+  | { kind: 'reopened'; conversation: ConversationDoc };
+
+export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Promise<IngestResult> {
+  const { repos } = deps;
+  const now = deps.clock.now();
+
+  // Cheap exit for Meta's redeliveries; the unique index below is what really guarantees one copy.
+  if (await repos.messages.byWhatsappId(input.whatsappId)) return { stored: false, message: null, conversation: null, followUp: null };
+
+  const customer = await repos.customers.upsert(input.from, input.profileName, now);
+  const placement = await place(deps, customer._id, customer, input, now);
+  const conversation = placement.conversation;
+
+  const message: MessageDoc = {
+    _id: newId(now.getTime()),
+    conversationId: conversation._id,
+    customerId: customer._id,
+    direction: 'INBOUND',
+    author: 'CUSTOMER',
+    agentId: null,
+    origin: null,
+    type: input.type,
+    text: input.text,
+    media: input.media,
+    payload: input.payload,
+    status: 'RECEIVED',
+    statusAt: now,
+    error: null,
+    whatsappId: input.whatsappId,
+    replyToWhatsappId: input.replyToWhatsappId,
+    sentAt: input.timestamp,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const stored = await repos.messages.insertUnlessDuplicate(message);
+
+  let followUp: FollowUp | null = null;
+  if (placement.kind === 'opened') {
+    await repos.eventLog.append({ type: 'opened', conversationId: conversation._id, cycle: 1, at: conversation.openedAt });
+    await emitConversation(deps, 'conversation.opened', conversation);
+    followUp = { conversationId: conversation._id, reason: 'opened' };
+  } else if (placement.kind === 'reopened') {
+    await repos.eventLog.append({ type: 'reopened', conversationId: conversation._id, cycle: conversation.cycle, at: conversation.cycleStartedAt });
+    await emitConversation(deps, 'conversation.reopened', conversation);
+    followUp = { conversationId: conversation._id, reason: 'reopened' };
+  }
+  if (!stored) return { stored: false, message: null, conversation, followUp };
+
+  deps.meters.messageIn();
+  const updated = (await repos.conversations.recordCustomerMessage(conversation._id, stored._id, input.timestamp, now)) ?? conversation;
+  await emitMessage(deps, 'message.received', stored, updated);
+
+  if (placement.kind === 'existing' && placement.role === 'rating') await recordRating(deps, updated, input);
+  if (placement.kind === 'existing' && placement.role === 'comment') await recordComment(deps, updated, input.text ?? '');
+  return { stored: true, message: stored, conversation: updated, followUp };
+}
+
+async function place(deps: WorkflowDeps, customerId: string, customer: Parameters<WorkflowDeps['repos']['conversations']['openFor']>[0], input: InboundInput, now: Date): Promise<Placement> {
+  const { conversations } = deps.repos;
+  const open = await conversations.open(customerId);
+  if (open) return { kind: 'existing', conversation: open, role: 'message' };
+
+  const latest = await conversations.latestFor(customerId);
+  if (latest && latest.status === 'RESOLVED') {
+    // A survey answer never reopens, whenever it arrives.
+    if (ratingFromReplyId(input.interactiveReplyId) !== null) return { kind: 'existing', conversation: latest, role: 'rating' };
+    const ratedAt = latest.survey?.ratedAt ?? null;
+    const commentWindowOpen = ratedAt !== null && now.getTime() - new Date(ratedAt).getTime() <= deps.config.survey.commentWindowMs;
+    if (commentWindowOpen && latest.feedback && latest.feedback.comment === null && input.type === 'TEXT') {
+      return { kind: 'existing', conversation: latest, role: 'comment' };
+    }
+    if (latest.resolvedAt && decideOnCustomerReturn(latest.resolvedAt, input.timestamp, deps.config.reopenWindowMs) === 'reopen') {
+      try {
+        const reopened = await conversations.reopen(latest, now);
+        if (reopened) return { kind: 'reopened', conversation: reopened };
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+      }
+      // Someone else reopened or opened it meanwhile: join whatever is open now.
+      const nowOpen = await conversations.open(customerId);
+      if (nowOpen) return { kind: 'existing', conversation: nowOpen, role: 'message' };
+    }
+  }
+  const { conversation, created } = await conversations.openFor(customer, now);
+  return created ? { kind: 'opened', conversation } : { kind: 'existing', conversation, role: 'message' };
+}
+
+async function recordRating(deps: WorkflowDeps, conversation: ConversationDoc, input: InboundInput): Promise<void> {
+  const score = ratingFromReplyId(input.interactiveReplyId);
+  if (score === null) return;
+  const now = deps.clock.now();
+  const rated = await deps.repos.conversations.recordRating(conversation._id, { score, comment: null, receivedAt: now }, now);
+  if (!rated || !rated.feedback) return; // no survey pending: a stray or repeated answer is kept as a message only
+  await deps.repos.eventLog.append({ type: 'feedback', conversationId: rated._id, agentId: rated.assigneeId, cycle: rated.cycle, at: now, data: { score } });
+  const customer = await deps.repos.customers.byId(rated.customerId);
+  if (customer) deps.publish({ type: 'feedback.received', conversation: rated, customer, feedback: rated.feedback });
+  const thanked = await deps.repos.conversations.claimThanks(rated._id, now);
+  if (thanked && deps.sender) {
+    await queueOutbound(deps, deskMessage({ conversation: thanked, author: 'SYSTEM', type: 'TEXT', text: deps.config.survey.thanksText, payload: { purpose: 'survey_thanks' }, now }));
+  }
+}
+
+async function recordComment(deps: WorkflowDeps, conversation: ConversationDoc, comment: string): Promise<void> {
+  const now = deps.clock.now();
+  const updated = await deps.repos.conversations.recordComment(conversation._id, comment, now);
+  if (!updated?.feedback) return;
+  const customer = await deps.repos.customers.byId(updated.customerId);
+  if (customer) deps.publish({ type: 'feedback.received', conversation: updated, customer, feedback: updated.feedback });
+}

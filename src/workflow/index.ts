@@ -1,0 +1,87 @@
+// The use cases, assembled once from their dependencies. GraphQL resolvers,
+// the WhatsApp webhook and plugins all come through here.
+import { forbidden, notFound } from '../domain/errors.js';
+import type { AgentDoc, AgentStatus } from '../domain/model.js';
+import type { DeskApi } from '../plugins/contract.js';
+import { agentView } from './emit.js';
+import { createAgent, setAgentStatus, type CreateAgentInput } from './agents.js';
+import { assignByPolicy, assignTo, claim } from './assignment.js';
+import { loadVisible } from './access.js';
+import type { WorkflowDeps } from './deps.js';
+import { enqueueFollowUp, recover, registerFollowUp } from './followUp.js';
+import { ingestInbound, type InboundInput } from './inbound.js';
+import { registerOutbound } from './outbound.js';
+import { addNote, postIntegrationReply, sendReply, sendTemplate } from './replies.js';
+import { reopenAsAgent, reopenConversation, requireConversation, resolveAsAgent, resolveConversation } from './resolution.js';
+import { keyedSerializer } from './serial.js';
+import { ingestStatus, type StatusInput } from './statuses.js';
+
+export type { WorkflowDeps } from './deps.js';
+export type { InboundInput } from './inbound.js';
+export type { StatusInput } from './statuses.js';
+
+export function createWorkflow(deps: WorkflowDeps) {
+  registerOutbound(deps);
+  registerFollowUp(deps);
+  const perCustomer = keyedSerializer();
+
+  return {
+    deps,
+
+    async receiveMessage(input: InboundInput) {
+      const result = await perCustomer(input.from, () => ingestInbound(deps, input));
+      if (result.followUp) await enqueueFollowUp(deps, result.followUp);
+      return result;
+    },
+    receiveStatus: (input: StatusInput) => ingestStatus(deps, input),
+
+    createAgent: (input: CreateAgentInput) => createAgent(deps, input),
+    setAgentStatus: (viewer: AgentDoc, status: AgentStatus) => setAgentStatus(deps, viewer, status),
+
+    async assignConversation(viewer: AgentDoc, conversationId: string, agentId: string | null) {
+      if (viewer.role !== 'ADMIN') {
+        if (agentId && agentId !== viewer._id) throw forbidden('agents can only claim conversations for themselves');
+        return claim(deps, conversationId, viewer._id);
+      }
+      if (agentId) return assignTo(deps, conversationId, agentId);
+      const conversation = await requireConversation(deps, conversationId);
+      return (await assignByPolicy(deps, conversation)) ?? (await requireConversation(deps, conversationId));
+    },
+
+    sendReply: (viewer: AgentDoc, conversationId: string, text: string) => sendReply(deps, viewer, conversationId, text),
+    sendTemplate: (viewer: AgentDoc, input: Parameters<typeof sendTemplate>[2]) => sendTemplate(deps, viewer, input),
+    addNote: (viewer: AgentDoc, conversationId: string, text: string) => addNote(deps, viewer, conversationId, text),
+    resolve: (viewer: AgentDoc, conversationId: string, sendSurvey: boolean) => resolveAsAgent(deps, viewer, conversationId, sendSurvey),
+    reopen: (viewer: AgentDoc, conversationId: string) => reopenAsAgent(deps, viewer, conversationId),
+    conversationFor: (viewer: AgentDoc, conversationId: string) => loadVisible(deps, viewer, conversationId),
+
+    /** The narrow desk API a plugin gets (DESIGN.md "Plugins"). */
+    deskApiFor(plugin: string): DeskApi {
+      return {
+        async postReply(conversationId, text) {
+          const message = await postIntegrationReply(deps, plugin, await requireConversation(deps, conversationId), text);
+          return { messageId: message._id };
+        },
+        async resolveConversation(conversationId) {
+          await resolveConversation(deps, await requireConversation(deps, conversationId), { sendSurvey: true, by: `plugin:${plugin}` });
+        },
+        async reopenConversation(conversationId) {
+          await reopenConversation(deps, await requireConversation(deps, conversationId));
+        },
+        async linkConversation(conversationId, link) {
+          const linked = await deps.repos.conversations.link(conversationId, { system: plugin, externalId: link.externalId, url: link.url ?? null }, deps.clock.now());
+          if (!linked) throw notFound('conversation', conversationId);
+        },
+        async findConversationByExternalId(externalId) {
+          const found = await deps.repos.conversations.byExternalId(plugin, externalId);
+          return found ? { id: found._id, status: found.status, waId: found.waId } : null;
+        },
+      };
+    },
+
+    recover: () => recover(deps),
+    agentView,
+  };
+}
+
+export type Workflow = ReturnType<typeof createWorkflow>;

@@ -1,0 +1,156 @@
+// The WhatsApp outbox: every outbound message is stored QUEUED first, then
+// sent by a job that retries what Meta calls transient and fails at once on
+// what retrying cannot fix (the error table in shared/whatsapp/README.md).
+import type { MessageDoc, MessageError } from '../domain/model.js';
+import { RetryableError } from '../jobs/port.js';
+import type { WorkflowDeps } from './deps.js';
+import { emitMessage } from './emit.js';
+
+export const SEND_QUEUE = 'whatsapp.send';
+export const READ_QUEUE = 'whatsapp.markRead';
+
+/** Meta's pair rate: about one message every 6 s to the same user (131056). */
+const PAIR_RATE_PAUSE_MS = 6_000;
+
+/** What the Cloud API client throws (src/whatsapp/cloudApi.ts), read structurally. */
+interface ApiFailure {
+  kind: 'rate_limited' | 'pair_rate_limited' | 'transient' | 'window_closed' | 'auth' | 'permanent';
+  code: number | null;
+  httpStatus?: number | null;
+  title?: string;
+  details?: string | null;
+  retryAfterMs?: number | null;
+  message: string;
+}
+
+/** The API failure behind an error, looking through the causes a queue runner wraps around it. */
+function asApiFailure(error: unknown): ApiFailure | null {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (typeof (current as Partial<ApiFailure>).kind === 'string') return current as unknown as ApiFailure;
+  }
+  return null;
+}
+
+function retryFor(failure: ApiFailure, delayMs?: number): RetryableError {
+  const retry = new RetryableError(failure.message, delayMs);
+  retry.cause = failure; // so the dead letter still knows Meta's code
+  return retry;
+}
+
+function errorOf(failure: ApiFailure): MessageError {
+  // -1, never 0: Meta's code 0 means an invalid access token.
+  return { code: failure.code ?? failure.httpStatus ?? -1, title: failure.title ?? failure.message, details: failure.details ?? null };
+}
+
+export function registerOutbound(deps: WorkflowDeps): void {
+  const { queue, whatsapp } = deps;
+  const retry = { attempts: whatsapp.sendAttempts, backoff: { baseMs: whatsapp.retryBaseMs, maxMs: whatsapp.retryMaxMs } };
+
+  queue.register<{ messageId: string }>(
+    SEND_QUEUE,
+    async ({ messageId }, ctx) => {
+      let message = await deps.repos.messages.byId(messageId);
+      if (message?.status === 'FAILED' && message.error?.exhausted && ctx.attempt === 1) {
+        // An admin retried the dead letter: the message goes back to the queue, visibly.
+        message = await deps.repos.messages.requeueExhausted(messageId, deps.clock.now());
+        if (message) await emitMessage(deps, 'message.status', message);
+      }
+      if (!message || message.status !== 'QUEUED') return; // already sent or failed: a retried job must not send twice
+      if (!deps.sender) {
+        await fail(deps, message, { code: -1, title: 'WhatsApp sending is not configured', details: 'set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN' });
+        return;
+      }
+      try {
+        const { whatsappId } = await send(deps, message);
+        const sent = await deps.repos.messages.markSent(message._id, whatsappId, deps.clock.now());
+        deps.meters.messageOut();
+        if (sent) await emitMessage(deps, 'message.status', sent);
+        await applyHeldStatuses(deps, whatsappId);
+      } catch (error) {
+        const failure = asApiFailure(error);
+        if (!failure) throw error; // unexpected: let the queue retry it
+        deps.logger.warn({ messageId, attempt: ctx.attempt, code: failure.code, kind: failure.kind }, 'whatsapp send failed');
+        switch (failure.kind) {
+          case 'rate_limited':
+          case 'transient':
+            throw retryFor(failure, failure.retryAfterMs ?? undefined);
+          case 'pair_rate_limited':
+            throw retryFor(failure, Math.max(failure.retryAfterMs ?? 0, PAIR_RATE_PAUSE_MS));
+          default:
+            if (failure.kind === 'auth') deps.logger.error({ code: failure.code }, 'WhatsApp rejected our credentials or account: check WHATSAPP_ACCESS_TOKEN');
+            await fail(deps, message, errorOf(failure));
+        }
+      }
+    },
+    { ...retry, concurrency: 8, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
+    async ({ messageId }, error) => {
+      const message = await deps.repos.messages.byId(messageId);
+      const failure = asApiFailure(error);
+      const reason = failure ? errorOf(failure) : { code: -1, title: 'send retries exhausted', details: error.message };
+      if (message) await fail(deps, message, { ...reason, exhausted: true });
+    },
+  );
+
+  queue.register<{ whatsappId: string }>(
+    READ_QUEUE,
+    async ({ whatsappId }) => {
+      if (!deps.sender) return;
+      try {
+        await deps.sender.markRead(whatsappId);
+      } catch (error) {
+        const failure = asApiFailure(error);
+        if (failure && (failure.kind === 'transient' || failure.kind === 'rate_limited')) throw new RetryableError(failure.message, failure.retryAfterMs ?? undefined);
+        // A read receipt that cannot be sent is not worth a dead letter.
+        deps.logger.info({ whatsappId, error: (error as Error).message }, 'mark-as-read not sent');
+      }
+    },
+    { attempts: 3, backoff: retry.backoff, concurrency: 4, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
+  );
+}
+
+async function send(deps: WorkflowDeps, message: MessageDoc): Promise<{ whatsappId: string }> {
+  const sender = deps.sender!;
+  const to = (await deps.repos.customers.byId(message.customerId))?.waId;
+  if (!to) throw new Error(`customer ${message.customerId} not found`);
+  const payload = message.payload ?? {};
+  switch (message.type) {
+    case 'TEXT':
+      return sender.sendText(to, message.text ?? '', { replyTo: message.replyToWhatsappId ?? undefined });
+    case 'INTERACTIVE': {
+      const list = payload as { body: string; button: string; sections: Parameters<typeof sender.sendList>[3] };
+      return sender.sendList(to, list.body, list.button, list.sections);
+    }
+    case 'TEMPLATE': {
+      const template = payload as { name: string; language: string; components?: unknown[] };
+      return sender.sendTemplate(to, template.name, template.language, template.components);
+    }
+    default:
+      throw new Error(`cannot send a ${message.type} message`);
+  }
+}
+
+async function fail(deps: WorkflowDeps, message: MessageDoc, error: MessageError): Promise<void> {
+  deps.meters.sendFailed(error.code);
+  const failed = await deps.repos.messages.markFailed(message._id, error, deps.clock.now());
+  if (failed) await emitMessage(deps, 'message.status', failed);
+}
+
+/** Applies statuses that beat the send call's answer (Meta may post `sent` before we hear the wamid). */
+export async function applyHeldStatuses(deps: WorkflowDeps, whatsappId: string): Promise<void> {
+  for (const held of await deps.repos.messages.takeHeldStatuses(whatsappId)) {
+    const moved = await deps.repos.messages.advanceStatus(whatsappId, held.status, held.at, held.error);
+    if (moved) {
+      if (moved.status === 'FAILED' && held.error) deps.meters.sendFailed(held.error.code);
+      await emitMessage(deps, 'message.status', moved);
+    }
+  }
+}
+
+/** Stores an outbound message as QUEUED and hands it to the outbox. */
+export async function queueOutbound(deps: WorkflowDeps, message: MessageDoc): Promise<MessageDoc> {
+  const stored = await deps.repos.messages.insert(message);
+  const conversation = await deps.repos.conversations.recordDeskMessage(message.conversationId, stored._id, deps.clock.now());
+  await emitMessage(deps, 'message.sent', stored, conversation);
+  await deps.queue.enqueue(SEND_QUEUE, { messageId: stored._id }, { jobId: `send-${stored._id}` });
+  return stored;
+}

@@ -1,0 +1,108 @@
+import { DeskError, badInput } from '../domain/errors.js';
+import type { AgentDoc, ConversationDoc, MessageDoc } from '../domain/model.js';
+import { isServiceWindowOpen, serviceWindowExpiresAt } from '../domain/serviceWindow.js';
+import { missingWhatsAppSettings } from '../config.js';
+import type { WorkflowDeps } from './deps.js';
+import { emitMessage } from './emit.js';
+import { deskMessage } from './messageFactory.js';
+import { READ_QUEUE, queueOutbound } from './outbound.js';
+import { loadActionable, loadVisible } from './access.js';
+
+/** Meta's limit on a text body. */
+const MAX_TEXT = 4096;
+
+function requireSender(deps: WorkflowDeps): void {
+  if (!deps.sender) {
+    const missing = missingWhatsAppSettings(deps.whatsapp);
+    throw new DeskError('WHATSAPP_NOT_CONFIGURED', `WhatsApp sending is not configured: set ${missing.join(' and ')}`, { missing });
+  }
+}
+
+function checkText(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) throw badInput('text must not be empty', 'text');
+  if (text.length > MAX_TEXT) throw badInput(`text is ${text.length} characters; WhatsApp allows at most ${MAX_TEXT}`, 'text');
+  return text;
+}
+
+function requireWindow(deps: WorkflowDeps, conversation: ConversationDoc): void {
+  if (!isServiceWindowOpen(conversation.lastCustomerMessageAt, deps.clock.now())) {
+    throw new DeskError('SERVICE_WINDOW_CLOSED', 'the 24-hour customer service window is closed: send an approved template instead', {
+      expiredAt: serviceWindowExpiresAt(conversation.lastCustomerMessageAt)?.toISOString() ?? null,
+    });
+  }
+}
+
+/** The first human reply of a cycle is its first response (greetings, surveys and notes never are). */
+async function noteFirstResponse(deps: WorkflowDeps, conversation: ConversationDoc, agentId: string | null, at: Date): Promise<void> {
+  if (conversation.status === 'RESOLVED' || conversation.firstResponseAt) return;
+  const first = await deps.repos.conversations.markFirstResponse(conversation._id, at);
+  if (first) {
+    await deps.repos.eventLog.append({ type: 'first_response', conversationId: first._id, agentId, cycle: first.cycle, at, data: { cycleStartedAt: first.cycleStartedAt } });
+  }
+}
+
+async function markCustomerRead(deps: WorkflowDeps, conversationId: string): Promise<void> {
+  const last = await deps.repos.messages.lastInbound(conversationId);
+  if (last?.whatsappId) await deps.queue.enqueue(READ_QUEUE, { whatsappId: last.whatsappId }, { jobId: `read-${last._id}` });
+}
+
+async function reply(deps: WorkflowDeps, conversation: ConversationDoc, text: string, author: { agentId: string | null; origin: string | null }): Promise<MessageDoc> {
+  requireSender(deps);
+  checkText(text);
+  requireWindow(deps, conversation);
+  const now = deps.clock.now();
+  const message = await queueOutbound(
+    deps,
+    deskMessage({ conversation, author: author.origin ? 'INTEGRATION' : 'AGENT', agentId: author.agentId, origin: author.origin, type: 'TEXT', text, now }),
+  );
+  await noteFirstResponse(deps, conversation, author.agentId, now);
+  await markCustomerRead(deps, conversation._id);
+  return message;
+}
+
+export async function sendReply(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, text: string): Promise<MessageDoc> {
+  const conversation = await loadActionable(deps, viewer, conversationId);
+  return reply(deps, conversation, text, { agentId: viewer._id, origin: null });
+}
+
+/** A reply written by a human in a CRM, arriving through its plugin. */
+export async function postIntegrationReply(deps: WorkflowDeps, plugin: string, conversation: ConversationDoc, text: string): Promise<MessageDoc> {
+  return reply(deps, conversation, text, { agentId: null, origin: plugin });
+}
+
+/** Templates are allowed in or out of the 24-hour window. */
+export async function sendTemplate(
+  deps: WorkflowDeps,
+  viewer: AgentDoc,
+  input: { conversationId: string; name: string; language: string; components: unknown },
+): Promise<MessageDoc> {
+  const conversation = await loadActionable(deps, viewer, input.conversationId);
+  requireSender(deps);
+  if (!/^[a-z0-9_]{1,512}$/.test(input.name)) throw badInput('template name must be lower-case letters, digits and underscores', 'name');
+  if (!/^[a-z]{2,3}(_[A-Z]{2})?$/.test(input.language)) throw badInput('language must be a code like "en" or "en_US"', 'language');
+  if (input.components != null && !Array.isArray(input.components)) throw badInput('components must be a JSON array', 'components');
+  const now = deps.clock.now();
+  return queueOutbound(
+    deps,
+    deskMessage({
+      conversation,
+      author: 'AGENT',
+      agentId: viewer._id,
+      type: 'TEMPLATE',
+      text: `[template ${input.name}]`,
+      payload: { name: input.name, language: input.language, components: (input.components as unknown[] | null) ?? [] },
+      now,
+    }),
+  );
+}
+
+/** Internal: never sent to WhatsApp, never a first response. */
+export async function addNote(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, text: string): Promise<MessageDoc> {
+  const conversation = await loadVisible(deps, viewer, conversationId);
+  checkText(text);
+  const now = deps.clock.now();
+  const note = await deps.repos.messages.insert(deskMessage({ conversation, author: 'AGENT', agentId: viewer._id, type: 'NOTE', text, now }));
+  await emitMessage(deps, 'message.sent', note, conversation);
+  return note;
+}

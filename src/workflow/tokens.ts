@@ -1,0 +1,17 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 256 random bits, prefixed so leaked tokens are recognisable by secret scanners. */
+export function newAgentToken(): string {
+  return `wsd_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Tokens are stored only as this hash. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function hashesMatch(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
