@@ -2,29 +2,14 @@
 // reachable Redis (CI exports it), with two buses standing for two instances.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { redisUnavailable } from './support/redis.js';
 import { createInProcessEventBus, createRedisEventBus, type LiveEventBus, type RedisEventBus } from '../src/events/bus.js';
 import { toDate, type DomainEvent } from '../src/events/types.js';
 
 const logger = pino({ level: 'silent' });
 
-async function redisUnavailable(url: string | undefined): Promise<string | null> {
-  if (!url) return 'REDIS_URL is not set';
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  let cause: Error | undefined;
-  probe.on('error', (err: Error) => (cause ??= err));
-  try {
-    await probe.connect();
-    await probe.ping();
-    return null;
-  } catch (err) {
-    return `${url} is unreachable (${(cause ?? (err as Error)).message})`;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 const redisUrl = process.env.REDIS_URL;
 const redisSkipReason = await redisUnavailable(redisUrl);

@@ -2,48 +2,20 @@
 // whenever REDIS_URL points at a reachable Redis (CI exports it).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deleteKeys, redisUnavailable } from './support/redis.js';
 import { createBullmqQueue } from '../src/jobs/bullmq.js';
 import { createInProcessQueue } from '../src/jobs/inProcess.js';
 import { PermanentJobError, RetryableError, type JobContext, type JobQueue, type QueueOptions } from '../src/jobs/port.js';
 
 const logger = pino({ level: 'silent' });
 
-async function redisUnavailable(url: string | undefined): Promise<string | null> {
-  if (!url) return 'REDIS_URL is not set';
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  let cause: Error | undefined;
-  probe.on('error', (err: Error) => (cause ??= err));
-  try {
-    await probe.connect();
-    await probe.ping();
-    return null;
-  } catch (err) {
-    return `${url} is unreachable (${(cause ?? (err as Error)).message})`;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 const redisUrl = process.env.REDIS_URL;
 const bullmqSkipReason = await redisUnavailable(redisUrl);
 if (bullmqSkipReason) console.warn(`!!! The BullMQ job runner was NOT tested: ${bullmqSkipReason}. Set REDIS_URL to a reachable Redis to run it.`);
 
-async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const client = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await client.quit();
-  }
-}
 
 interface Runner {
   name: string;
