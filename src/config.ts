@@ -75,6 +75,7 @@ const envSchema = z.object({
   WHATSAPP_RETRY_BASE: duration('1s'),
   WHATSAPP_RETRY_MAX: duration('5m'),
   WHATSAPP_TIMEOUT: duration('15s'),
+  WHATSAPP_PAIR_PAUSE: duration('6s'),
 
   GREETING_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thanks for reaching out! An agent will be with you shortly.')),
   OUT_OF_OFFICE_TEXT: z.preprocess(
@@ -122,6 +123,8 @@ export interface WhatsAppConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   timeoutMs: number;
+  /** Pause before retrying one recipient after 131056 (Meta's pair rate: about one message per 6 s per user). */
+  pairPauseMs: number;
 }
 
 export interface Config {
@@ -240,6 +243,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       retryBaseMs: env.WHATSAPP_RETRY_BASE,
       retryMaxMs: env.WHATSAPP_RETRY_MAX,
       timeoutMs: env.WHATSAPP_TIMEOUT,
+      pairPauseMs: env.WHATSAPP_PAIR_PAUSE,
     },
     workflow: {
       greetingText: env.GREETING_TEXT,

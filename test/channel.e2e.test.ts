@@ -23,7 +23,7 @@ let clockOffsetMs = 0;
 const clock = { now: () => new Date(Date.now() + clockOffsetMs) };
 
 beforeAll(async () => {
-  desk = await startDesk({ env: { ASSIGNMENT_POLICY: 'manual', SURVEY_ENABLED: 'false' }, clock });
+  desk = await startDesk({ env: { ASSIGNMENT_POLICY: 'manual', SURVEY_ENABLED: 'false', WHATSAPP_PAIR_PAUSE: '700ms' }, clock });
 });
 afterAll(async () => {
   await desk.close();
@@ -165,6 +165,22 @@ describe('sending and delivery statuses', () => {
     const attempts = desk.emulator.requests.filter((r) => (r.body as { text?: { body?: string } }).text?.body === 'persistent');
     // 503, 503, then 130429 (Meta answers it with HTTP 400), then accepted: four tries, one message.
     expect(attempts.map((r) => r.status)).toEqual([503, 503, 400, 200]);
+  });
+
+  it('131056 (pair rate) pauses that recipient only; others are sent meanwhile', async () => {
+    const slow = await assignedConversation('15550004444');
+    const fast = await assignedConversation('15550005555');
+    desk.emulator.script({ code: 131056, times: 1, to: '15550004444' });
+    const started = Date.now();
+    const paused = await slow.agent.client.run(SendReplyDocument, { conversationId: slow.conversation._id, text: 'to the busy user' });
+    await eventually('first try refused', () => desk.emulator.requests.some((r) => (r.body as { text?: { body?: string } }).text?.body === 'to the busy user'));
+    const other = await fast.agent.client.run(SendReplyDocument, { conversationId: fast.conversation._id, text: 'to someone else' });
+    await eventually('other SENT', async () => (await messages().findOne({ _id: other.sendReply.id }))?.status === 'SENT');
+    const otherSentAfter = Date.now() - started;
+    await eventually('paused one SENT', async () => (await messages().findOne({ _id: paused.sendReply.id }))?.status === 'SENT');
+    const pausedSentAfter = Date.now() - started;
+    expect(otherSentAfter).toBeLessThan(pausedSentAfter);
+    expect(pausedSentAfter).toBeGreaterThanOrEqual(700);
   });
 
   it('131047 as a synchronous 400 marks the message FAILED with that code, without retrying', async () => {

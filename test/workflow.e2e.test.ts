@@ -231,6 +231,42 @@ describe('assignment', () => {
   });
 });
 
+describe('live updates respect visibility', () => {
+  it("an agent's subscription shows their conversations and the queue, not a colleague's; admins see all", async () => {
+    const d = await desk({ ASSIGNMENT_POLICY: 'least_loaded' });
+    const mine = await d.agent('Mine', { capacity: 1 });
+    const other = await d.agent('Other', { online: false });
+    const otherFeed = await other.client.subscribe(MessageAddedDocument, {});
+    const adminFeed = await d.admin.subscribe(MessageAddedDocument, {});
+
+    // The first conversation is assigned to Mine at once (the message arrives while it is still QUEUED, though).
+    await d.customerSays('first customer', { from: '15550400001' });
+    await d.settle();
+    await d.customerSays('first customer again', { from: '15550400001' });
+    // Mine is at capacity: the second customer's conversation waits in the queue, visible to everyone.
+    await d.customerSays('second customer', { from: '15550400002' });
+    await d.settle();
+
+    const adminTexts: string[] = [];
+    while (adminTexts.length < 3) {
+      const next = await adminFeed.next(5_000);
+      if (next.data?.messageAdded.direction === 'INBOUND') adminTexts.push(next.data.messageAdded.text ?? '');
+    }
+    expect(adminTexts).toEqual(['first customer', 'first customer again', 'second customer']);
+
+    const otherTexts: string[] = [];
+    for (;;) {
+      const next = await otherFeed.next(5_000);
+      if (next.data?.messageAdded.direction !== 'INBOUND') continue;
+      otherTexts.push(next.data.messageAdded.text ?? '');
+      if (next.data.messageAdded.text === 'second customer') break;
+    }
+    // "first customer again" belonged to Mine's assigned conversation: never shown to Other.
+    expect(otherTexts).toEqual(['first customer', 'second customer']);
+    await Promise.all([otherFeed.close(), adminFeed.close()]);
+  });
+});
+
 describe('replies, notes and permissions', () => {
   it('a non-assignee gets FORBIDDEN; notes never reach WhatsApp and are not a first response', async () => {
     const d = await desk({ ASSIGNMENT_POLICY: 'least_loaded' });

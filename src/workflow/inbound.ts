@@ -2,7 +2,7 @@
 // the webhook is acknowledged; greeting and assignment run afterwards as a
 // follow-up job, from stored state.
 import { decideOnCustomerReturn } from '../domain/lifecycle.js';
-import type { ConversationDoc, MediaRef, MessageDoc, MessageType } from '../domain/model.js';
+import type { ConversationDoc, CustomerDoc, MediaRef, MessageDoc, MessageType } from '../domain/model.js';
 import { DuplicateKeyError } from '../store/port.js';
 import { newId } from '../store/ids.js';
 import type { WorkflowDeps } from './deps.js';
@@ -53,7 +53,7 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
   if (await repos.messages.byWhatsappId(input.whatsappId)) return { stored: false, message: null, conversation: null, followUp: null };
 
   const customer = await repos.customers.upsert(input.from, input.profileName, now);
-  const placement = await place(deps, customer._id, customer, input, now);
+  const placement = await place(deps, customer, input, now);
   const conversation = placement.conversation;
 
   const message: MessageDoc = {
@@ -100,8 +100,10 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
   return { stored: true, message: stored, conversation: updated, followUp };
 }
 
-async function place(deps: WorkflowDeps, customerId: string, customer: Parameters<WorkflowDeps['repos']['conversations']['openFor']>[0], input: InboundInput, now: Date): Promise<Placement> {
+/** Which conversation a customer's message belongs to, opening or reopening one when the rules say so. */
+async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundInput, now: Date): Promise<Placement> {
   const { conversations } = deps.repos;
+  const customerId = customer._id;
   const open = await conversations.open(customerId);
   if (open) return { kind: 'existing', conversation: open, role: 'message' };
 

@@ -9,9 +9,6 @@ import { emitMessage } from './emit.js';
 export const SEND_QUEUE = 'whatsapp.send';
 export const READ_QUEUE = 'whatsapp.markRead';
 
-/** Meta's pair rate: about one message every 6 s to the same user (131056). */
-const PAIR_RATE_PAUSE_MS = 6_000;
-
 /** What the Cloud API client throws (src/whatsapp/cloudApi.ts), read structurally. */
 interface ApiFailure {
   kind: 'rate_limited' | 'pair_rate_limited' | 'transient' | 'window_closed' | 'auth' | 'permanent';
@@ -75,7 +72,8 @@ export function registerOutbound(deps: WorkflowDeps): void {
           case 'transient':
             throw retryFor(failure, failure.retryAfterMs ?? undefined);
           case 'pair_rate_limited':
-            throw retryFor(failure, Math.max(failure.retryAfterMs ?? 0, PAIR_RATE_PAUSE_MS));
+            // Only this job waits: other recipients' messages keep flowing.
+            throw retryFor(failure, Math.max(failure.retryAfterMs ?? 0, whatsapp.pairPauseMs));
           default:
             if (failure.kind === 'auth') deps.logger.error({ code: failure.code }, 'WhatsApp rejected our credentials or account: check WHATSAPP_ACCESS_TOKEN');
             await fail(deps, message, errorOf(failure));
