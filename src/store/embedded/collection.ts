@@ -1,0 +1,308 @@
+import { Aggregator } from 'mingo/aggregator';
+import { Query } from 'mingo/query';
+import type { AnyObject, Options } from 'mingo/types';
+import { update as applyModifier, type Modifier } from 'mingo/updater';
+import {
+  DuplicateKeyError,
+  type Collection,
+  type Doc,
+  type Filter,
+  type FindOneAndUpdateOptions,
+  type FindOptions,
+  type IndexSpec,
+  type Pipeline,
+  type Projection,
+  type UpdateDoc,
+  type UpdateResult,
+} from '../port.js';
+import { copiedResolver, hasModifyingNestedPipeline, leavesInputIntact, projectionEditsNested, stageName } from './aggregation.js';
+import { equalityValues, UniqueIndex, ValueLookup } from './indexes.js';
+import { compileSimpleFilter } from './simpleFilters.js';
+import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
+import { copyValue, isPlainObject } from './values.js';
+
+export class EmbeddedCollection implements Collection<Doc> {
+  /** Natural order is insertion order: Map keeps it, and updates keep a document's place. */
+  private readonly docs = new Map<string, Doc>();
+  private readonly insertedAt = new Map<string, number>();
+  private sequence = 0;
+  private readonly uniques: UniqueIndex[];
+  /** Equality lookups on the leading field of every declared index, so `{conversationId}` over a million messages is not a scan. */
+  private readonly lookups = new Map<string, ValueLookup>();
+
+  constructor(
+    readonly name: string,
+    specs: IndexSpec[],
+    private readonly options: Partial<Options>,
+  ) {
+    this.uniques = specs.filter((spec) => spec.unique).map((spec) => new UniqueIndex(spec));
+    for (const spec of specs) {
+      const leading = Object.keys(spec.key)[0];
+      if (leading && leading !== '_id' && !this.lookups.has(leading)) this.lookups.set(leading, new ValueLookup(leading));
+    }
+  }
+
+  /** The stored documents themselves, for mingo's collection resolver; the aggregation code keeps them unmodified. */
+  snapshot(): Doc[] {
+    return Array.from(this.docs.values());
+  }
+
+  async insertOne(doc: Doc): Promise<Doc> {
+    const stored = this.checkedForInsert(doc);
+    this.write(null, stored);
+    return copyValue(stored);
+  }
+
+  /** Ordered like MongoDB's default: documents before a failing one stay inserted. */
+  async insertMany(docs: Doc[]): Promise<void> {
+    for (const doc of docs) this.write(null, this.checkedForInsert(doc));
+  }
+
+  async findOne(filter: Filter, options: Pick<FindOptions, 'sort' | 'projection'> = {}): Promise<Doc | null> {
+    const [first] = this.select(filter, { ...options, limit: 1 });
+    return first ? this.output([first], options.projection)[0] ?? null : null;
+  }
+
+  async find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
+    return this.output(this.select(filter, options), options.projection);
+  }
+
+  async findOneAndUpdate(filter: Filter, update: UpdateDoc, options: FindOneAndUpdateOptions = {}): Promise<Doc | null> {
+    const modifier = parseUpdate(update);
+    const returnAfter = options.returnDocument === 'after';
+    const [target] = this.select(filter, { sort: options.sort, limit: 1 });
+    if (target) {
+      const after = this.modified(target, modifier, filter);
+      if (after) this.write(target, after);
+      return copyValue(returnAfter ? (after ?? target) : target);
+    }
+    if (!options.upsert) return null;
+    const inserted = this.upserted(filter, modifier);
+    this.write(null, inserted);
+    return returnAfter ? copyValue(inserted) : null;
+  }
+
+  async updateOne(filter: Filter, update: UpdateDoc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
+    const modifier = parseUpdate(update);
+    const [target] = this.select(filter, { limit: 1 });
+    if (target) {
+      const after = this.modified(target, modifier, filter);
+      if (after) this.write(target, after);
+      return { matchedCount: 1, modifiedCount: after ? 1 : 0, upsertedId: null };
+    }
+    if (!options.upsert) return { matchedCount: 0, modifiedCount: 0, upsertedId: null };
+    const inserted = this.upserted(filter, modifier);
+    this.write(null, inserted);
+    return { matchedCount: 0, modifiedCount: 0, upsertedId: inserted._id };
+  }
+
+  /** Like MongoDB, documents are updated one by one: a duplicate key stops the run, earlier ones stay updated. */
+  async updateMany(filter: Filter, update: UpdateDoc): Promise<UpdateResult> {
+    const modifier = parseUpdate(update);
+    const targets = this.select(filter, {});
+    let modifiedCount = 0;
+    for (const target of targets) {
+      const after = this.modified(target, modifier, filter);
+      if (!after) continue;
+      this.write(target, after);
+      modifiedCount++;
+    }
+    return { matchedCount: targets.length, modifiedCount, upsertedId: null };
+  }
+
+  async deleteMany(filter: Filter): Promise<number> {
+    const targets = this.select(filter, {});
+    for (const target of targets) this.write(target, null);
+    return targets.length;
+  }
+
+  async countDocuments(filter: Filter = {}): Promise<number> {
+    if (Object.keys(filter).length === 0) return this.docs.size;
+    const matches = this.matcher(filter);
+    let count = 0;
+    for (const doc of this.candidates(filter, false) ?? this.docs.values()) if (matches(doc)) count++;
+    return count;
+  }
+
+  async aggregate<R = Record<string, unknown>>(pipeline: Pipeline): Promise<R[]> {
+    for (const stage of pipeline) {
+      const name = stageName(stage);
+      if (name === '$out' || name === '$merge') throw new Error(`${name} is not supported by the embedded store: write through the collection methods`);
+    }
+    // A leading $match goes through the equality lookups like find() does.
+    let input: Iterable<Doc> = this.docs.values();
+    let stages = pipeline;
+    const first = pipeline[0];
+    if (first && stageName(first) === '$match') {
+      input = this.select(first.$match as Filter, {});
+      stages = pipeline.slice(1);
+    }
+    // Stages before the first one that would modify its input documents run
+    // on the stored documents themselves; from there on, on copies.
+    const boundary = stages.findIndex((stage) => !leavesInputIntact(stage));
+    const options = hasModifyingNestedPipeline(pipeline) ? { ...this.options, collectionResolver: copiedResolver(this.options) } : this.options;
+    let rows: unknown[];
+    if (boundary === -1) rows = new Aggregator(stages, options).run(input);
+    else {
+      const shared = boundary === 0 ? Array.from(input) : new Aggregator(stages.slice(0, boundary), options).run(input);
+      rows = new Aggregator(stages.slice(boundary), options).run(shared.map(copyValue));
+    }
+    return rows.map(copyValue) as R[];
+  }
+
+  // ---- reading ----
+
+  /** Matching stored documents (not copies), sorted, skipped and limited. */
+  private select(filter: Filter, options: FindOptions): Doc[] {
+    // With a sort, natural order only breaks ties, which MongoDB leaves unspecified anyway.
+    const sorted = Boolean(options.sort && Object.keys(options.sort).length);
+    const skip = options.skip ?? 0;
+    // MongoDB: a limit of 0 means none; a negative one is taken as positive.
+    const limit = options.limit ? Math.abs(options.limit) : Infinity;
+    const matches = this.matcher(filter);
+    const enough = sorted ? Infinity : skip + limit;
+    const matched: Doc[] = [];
+    for (const doc of this.candidates(filter, !sorted) ?? this.docs.values()) {
+      if (!matches(doc)) continue;
+      matched.push(doc);
+      if (matched.length >= enough) break;
+    }
+    if (!sorted) return skip || limit < matched.length ? matched.slice(skip, skip + limit) : matched;
+    const cursor = new Query({}, this.options).find<Doc>(matched).sort(options.sort as Record<string, 1 | -1>);
+    if (skip) cursor.skip(skip);
+    if (limit !== Infinity) cursor.limit(limit);
+    return cursor.all();
+  }
+
+  /**
+   * The filter as a predicate: compiled to plain JavaScript when it only
+   * holds simple conditions on fields (about ten times faster than mingo's
+   * general evaluation, which metrics over a million messages feel), with
+   * mingo deciding every document the compiled form cannot.
+   */
+  private matcher(filter: Filter): (doc: Doc) => boolean {
+    let query: Query | null = null;
+    const general = (doc: Doc) => (query ??= new Query(filter, this.options)).test(doc);
+    const fast = compileSimpleFilter(filter);
+    if (!fast) return general;
+    return (doc) => fast(doc) ?? general(doc);
+  }
+
+  /**
+   * The documents a filter can possibly match, in natural order, when an
+   * equality on `_id` or on an indexed field narrows them down; null means
+   * every document has to be tested.
+   */
+  private candidates(filter: Filter, ordered: boolean): Doc[] | null {
+    let narrowest: { size: number; ids: () => Iterable<string> } | null = null;
+    const consider = (size: number, ids: () => Iterable<string>) => {
+      if (!narrowest || size < narrowest.size) narrowest = { size, ids };
+    };
+    const visit = (clause: Filter) => {
+      for (const [path, condition] of Object.entries(clause)) {
+        if (path === '$and' && Array.isArray(condition)) {
+          for (const part of condition) if (isPlainObject(part)) visit(part);
+          continue;
+        }
+        if (path === '_id') {
+          const ids = equalityValues(condition)?.filter((id): id is string => typeof id === 'string');
+          if (ids) consider(ids.length, () => ids);
+          continue;
+        }
+        const lookup = this.lookups.get(path);
+        const values = lookup && equalityValues(condition);
+        if (lookup && values) consider(lookup.sizeFor(values), () => lookup.idsFor(values));
+      }
+    };
+    visit(filter);
+    const chosen = narrowest as { size: number; ids: () => Iterable<string> } | null;
+    // When most documents qualify anyway, one pass over all of them is cheaper than gathering ids.
+    if (!chosen || chosen.size > this.docs.size / 3) return null;
+    const docs: Doc[] = [];
+    let inOrder = true;
+    let previous = -1;
+    for (const id of chosen.ids()) {
+      const doc = this.docs.get(id);
+      if (!doc) continue;
+      const position = this.insertedAt.get(id) ?? 0;
+      inOrder &&= position > previous;
+      previous = position;
+      docs.push(doc);
+    }
+    // Lookups list ids in the order they were indexed; an update that moved a document breaks natural order.
+    if (ordered && !inOrder) docs.sort((a, b) => (this.insertedAt.get(a._id) ?? 0) - (this.insertedAt.get(b._id) ?? 0));
+    return docs;
+  }
+
+  /** Copies for the caller, projected when asked. */
+  private output(docs: Doc[], projection: Projection | undefined): Doc[] {
+    if (!projection || Object.keys(projection).length === 0) return docs.map(copyValue);
+    // Excluding a nested field edits the object it sits in: copy before projecting then.
+    const source = projectionEditsNested(projection) ? docs.map(copyValue) : docs;
+    const projected = new Aggregator([{ $project: projection }], this.options).run(source) as Doc[];
+    return source === docs ? projected.map(copyValue) : projected;
+  }
+
+  // ---- writing ----
+
+  private checkedForInsert(doc: Doc): Doc {
+    if (typeof doc?._id !== 'string' || doc._id === '') {
+      throw new TypeError(`${this.name}: documents need a string _id; ids are always ours, never engine-made`);
+    }
+    return copyValue(doc);
+  }
+
+  /** The document after the update, or null when the update changes nothing (MongoDB's modifiedCount 0). */
+  private modified(target: Doc, modifier: ParsedUpdate, filter: Filter): Doc | null {
+    if (!modifier.hasOperators) return null;
+    const copy = copyValue(target);
+    // The positional `$` operator needs the filter to know which element matched.
+    const changed = applyModifier(copy, modifier.update, undefined, modifier.positional ? filter : undefined, {
+      cloneMode: 'copy',
+      queryOptions: this.options,
+    });
+    return changed.length > 0 ? copy : null;
+  }
+
+  /** MongoDB's upsert: the filter's equality fields, then the update and $setOnInsert applied to them. */
+  private upserted(filter: Filter, modifier: ParsedUpdate): Doc {
+    const doc: Record<string, unknown> = {};
+    seedFromFilter(filter, doc);
+    const { _id: insertedId, ...setOnInsert } = modifier.setOnInsert;
+    if (insertedId !== undefined) doc._id = insertedId;
+    const set = { ...(modifier.update.$set as Record<string, unknown> | undefined) };
+    if (typeof doc._id !== 'string') {
+      throw new TypeError(`${this.name}: an upsert must set a string _id (in the filter or through $setOnInsert); ids are always ours, never engine-made`);
+    }
+    for (const path of Object.keys(setOnInsert)) {
+      if (path in set) throw new Error(`Updating the path '${path}' would create a conflict at '${path}'`);
+    }
+    const onInsert: AnyObject = { ...modifier.update };
+    if (Object.keys(set).length + Object.keys(setOnInsert).length > 0) onInsert.$set = { ...set, ...setOnInsert };
+    else delete onInsert.$set;
+    if (Object.keys(onInsert).length > 0) applyModifier(doc, onInsert as Modifier<AnyObject>, undefined, undefined, { cloneMode: 'copy', queryOptions: this.options });
+    return doc as Doc;
+  }
+
+  /** The one place documents change: unique indexes are checked first, so a violation changes nothing. */
+  private write(before: Doc | null, after: Doc | null): void {
+    if (after) {
+      if (!before && this.docs.has(after._id)) throw new DuplicateKeyError(this.name, { _id: after._id });
+      for (const unique of this.uniques) {
+        const key = unique.keyOf(after);
+        if (key === null) continue;
+        const holder = unique.holders.get(key);
+        if (holder !== undefined && holder !== after._id) throw new DuplicateKeyError(this.name, unique.keyValue(after));
+      }
+    }
+    for (const unique of this.uniques) unique.replace(before, after);
+    for (const lookup of this.lookups.values()) lookup.replace(before, after);
+    if (after) {
+      this.docs.set(after._id, after);
+      if (!before) this.insertedAt.set(after._id, this.sequence++);
+    } else if (before) {
+      this.docs.delete(before._id);
+      this.insertedAt.delete(before._id);
+    }
+  }
+}
