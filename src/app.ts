@@ -87,7 +87,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger.info('events and outbox: in-process (set REDIS_URL to share them between instances)');
   }
 
-  const meters = createDeskMetrics({ store, queue });
+  const meters = createDeskMetrics({ store, queue, logger });
 
   const missing = missingWhatsAppSettings(config.whatsapp);
   if (missing.length) logger.warn(`WhatsApp sending is off until ${missing.join(' and ')} are set; inbound webhooks still work`);

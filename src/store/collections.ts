@@ -34,6 +34,8 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
     { key: { whatsappId: 1 }, unique: true, sparse: true },
     { key: { conversationId: 1, createdAt: 1 } },
     { key: { createdAt: 1 } },
+    // The inbound-volume metric filters on direction and author over a time range.
+    { key: { direction: 1, author: 1, createdAt: 1 } },
   ],
   conversation_events: [{ key: { type: 1, at: 1 } }, { key: { conversationId: 1, at: 1 } }, { key: { agentId: 1, at: 1 } }],
   pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }],
