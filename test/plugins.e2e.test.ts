@@ -140,3 +140,57 @@ describe('Zendesk and HubSpot, end to end', () => {
     expect(after.integrations.find((i) => i.name === 'zendesk')).toMatchObject({ pending: 0, deadLetters: 0 });
   });
 });
+
+describe('generic signed webhooks, end to end', () => {
+  it('every event is POSTed signed; a signed inbound reply reaches WhatsApp; a forged one changes nothing', async () => {
+    const { createServer } = await import('node:http');
+    const { signWebhook } = await import('../plugins/webhook/index.js');
+    const received: Array<{ event: string; delivery: string; verified: boolean; body: { type?: string } }> = [];
+    const secret = 'generic-webhook-secret-for-tests';
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const timestamp = String(req.headers['x-desk-timestamp']);
+        received.push({
+          event: String(req.headers['x-desk-event']),
+          delivery: String(req.headers['x-desk-delivery']),
+          verified: req.headers['x-desk-signature'] === signWebhook(secret, timestamp, raw),
+          body: JSON.parse(raw.toString('utf8')) as { type?: string },
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const address = receiver.address() as { port: number };
+    const generic = await startDesk({
+      env: { PLUGINS: 'webhook', WEBHOOK_URLS: `http://127.0.0.1:${address.port}/desk-events`, WEBHOOK_SECRET: secret, PLUGIN_RETRY_BASE: '20ms', PLUGIN_RETRY_MAX: '100ms' },
+    });
+    try {
+      await generic.customerSays('hello generic world', { from: '15557002001' });
+      await eventually('events at the receiver', () => received.some((r) => r.event === 'message.received'));
+      expect(received.every((r) => r.verified)).toBe(true);
+      expect(received.map((r) => r.event)).toEqual(expect.arrayContaining(['conversation.opened', 'message.received']));
+
+      const conversation = await eventually('conversation', () => generic.app.store.collection<ConversationDoc>(COLLECTIONS.conversations).findOne({ waId: '15557002001' }));
+      const post = (body: unknown, signWith = secret) => {
+        const raw = JSON.stringify(body);
+        const timestamp = String(Math.floor(Date.now() / 1000));
+        return fetch(`${generic.url}/plugins/webhook/inbound`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-desk-timestamp': timestamp, 'x-desk-signature': signWebhook(signWith, timestamp, raw) },
+          body: raw,
+        });
+      };
+      expect((await post({ action: 'reply', conversationId: conversation._id, text: 'from another system' }, 'forged-secret')).status).toBe(401);
+      expect((await post({ action: 'reply', conversationId: conversation._id, text: 'from another system' })).status).toBe(200);
+      await eventually('reply on WhatsApp', () => generic.emulator.sent.some((s) => (s.body['text'] as { body?: string } | undefined)?.body === 'from another system'));
+      expect(generic.emulator.sent.filter((s) => (s.body['text'] as { body?: string } | undefined)?.body === 'from another system')).toHaveLength(1);
+    } finally {
+      await generic.close();
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+});
