@@ -8,6 +8,7 @@ import type { AgentDoc } from './domain/model.js';
 import { createInProcessEventBus, createRedisEventBus } from './events/bus.js';
 import type { DomainEvent, EventBus } from './events/types.js';
 import type { DeskServices } from './graphql/context.js';
+import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
 import { createBullmqQueue } from './jobs/bullmq.js';
@@ -163,7 +164,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     config,
     schema,
     authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? repos.agents.byTokenHash(hashToken(token)) : null),
-    createContext: (viewer: AgentDoc | null) => ({ viewer, services }),
+    createContext: (viewer: AgentDoc | null, transport) => ({ viewer, services, loaders: createLoaders(repos, { cache: transport === 'http' }) }),
     ready: () => store.ping(),
     metricsRegistry: meters.register,
     httpRequestDuration: meters.httpRequestDuration,

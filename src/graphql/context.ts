@@ -3,6 +3,7 @@ import type { EventBus } from '../events/types.js';
 import type { JobQueue } from '../jobs/port.js';
 import type { Repositories } from '../store/repositories/index.js';
 import type { Workflow } from '../workflow/index.js';
+import type { Loaders } from './loaders.js';
 
 export interface IntegrationStatus {
   name: string;
@@ -28,4 +29,5 @@ export interface DeskServices {
 export interface GraphQLContext {
   viewer: AgentDoc | null;
   services: DeskServices;
+  loaders: Loaders;
 }

@@ -49,14 +49,14 @@ export const Conversation = builder.objectRef<ConversationDoc>('Conversation').i
     customer: t.field({
       type: Customer,
       resolve: async (c, _args, ctx) =>
-        (await ctx.services.repos.customers.byId(c.customerId)) ?? { _id: c.customerId, waId: c.waId, name: null, createdAt: c.createdAt, updatedAt: c.updatedAt },
+        (await ctx.loaders.customer.load(c.customerId)) ?? { _id: c.customerId, waId: c.waId, name: null, createdAt: c.createdAt, updatedAt: c.updatedAt },
     }),
     assignee: t.field({
       type: Agent,
       nullable: true,
       resolve: async (c, _args, ctx) => {
         if (!c.assigneeId) return null;
-        const agent = await ctx.services.repos.agents.byId(c.assigneeId);
+        const agent = await ctx.loaders.agent.load(c.assigneeId);
         return agent ? ctx.services.workflow.agentView(agent) : null;
       },
     }),
@@ -82,7 +82,7 @@ export const Conversation = builder.objectRef<ConversationDoc>('Conversation').i
     lastMessage: t.field({
       type: Message,
       nullable: true,
-      resolve: (c, _args, ctx) => (c.lastMessageId ? ctx.services.repos.messages.byId(c.lastMessageId) : null),
+      resolve: (c, _args, ctx) => (c.lastMessageId ? ctx.loaders.message.load(c.lastMessageId) : null),
     }),
     feedback: t.field({ type: Feedback, nullable: true, resolve: (c) => c.feedback }),
     survey: t.field({ type: Survey, nullable: true, resolve: (c) => c.survey }),

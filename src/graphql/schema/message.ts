@@ -36,7 +36,7 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
       nullable: true,
       resolve: async (m, _args, ctx) => {
         if (!m.agentId) return null;
-        const agent = await ctx.services.repos.agents.byId(m.agentId);
+        const agent = await ctx.loaders.agent.load(m.agentId);
         return agent ? ctx.services.workflow.agentView(agent) : null;
       },
     }),

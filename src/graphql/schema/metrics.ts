@@ -31,7 +31,7 @@ const AgentUtilization = builder.objectRef<Utilization>('AgentUtilization').impl
       type: Agent,
       nullable: true,
       resolve: async (u, _args, ctx) => {
-        const agent = await ctx.services.repos.agents.byId(u.agentId);
+        const agent = await ctx.loaders.agent.load(u.agentId);
         return agent ? (ctx.services.workflow.agentView(agent) as AgentView) : null;
       },
     }),
