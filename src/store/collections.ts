@@ -14,8 +14,6 @@ export const COLLECTIONS = {
   /** Durable per-plugin delivery log and small plugin state. */
   pluginDeliveries: 'plugin_deliveries',
   pluginState: 'plugin_state',
-  /** Inbound webhook/event ids already processed (dedupe for CRM webhooks). */
-  processedEvents: 'processed_events',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -38,8 +36,7 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
     { key: { direction: 1, author: 1, createdAt: 1 } },
   ],
   conversation_events: [{ key: { type: 1, at: 1 } }, { key: { conversationId: 1, at: 1 } }, { key: { agentId: 1, at: 1 } }],
-  pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }],
+  pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }, { key: { receivedAt: 1 } }],
   plugin_deliveries: [{ key: { plugin: 1, orderingKey: 1, seq: 1 } }, { key: { plugin: 1, state: 1 } }],
   plugin_state: [{ key: { plugin: 1, key: 1 }, unique: true }],
-  processed_events: [{ key: { source: 1, eventId: 1 }, unique: true }],
 };

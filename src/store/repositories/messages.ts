@@ -14,6 +14,8 @@ export interface HeldStatus {
   receivedAt: Date;
 }
 
+const HELD_STATUS_TTL_MS = 24 * 3600_000;
+
 export function messageRepository(store: Store) {
   const messages = store.collection<MessageDoc>(COLLECTIONS.messages);
   const held = store.collection<HeldStatus>(COLLECTIONS.pendingStatuses);
@@ -77,10 +79,16 @@ export function messageRepository(store: Store) {
         { returnDocument: 'after' },
       ),
 
-    /** Keeps a status whose message we don't know yet (it can beat the send call's answer). */
+    /**
+     * Keeps a status whose message we don't know yet (it can beat the send
+     * call's answer). Receipts for messages we never sent (another app on the
+     * same number) would pile up, so holds older than a day are dropped.
+     */
     async holdStatus(whatsappId: string, status: DeliveryStatus, at: Date, error: MessageError | null): Promise<void> {
+      const now = new Date();
+      await held.deleteMany({ receivedAt: { $lt: new Date(now.getTime() - HELD_STATUS_TTL_MS) } });
       try {
-        await held.insertOne({ _id: newId(), whatsappId, status, at, error, receivedAt: new Date() });
+        await held.insertOne({ _id: newId(), whatsappId, status, at, error, receivedAt: now });
       } catch (e) {
         if (!(e instanceof DuplicateKeyError)) throw e;
       }
