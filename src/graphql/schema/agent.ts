@@ -23,8 +23,8 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
   fields: (t) => ({
     name: t.string({ required: true, validate: { minLength: [1, { message: 'name must not be empty' }], maxLength: 200 } }),
     email: t.string({ required: true, validate: { schema: z.string().email('email is not a valid address').max(320) } }),
-    role: t.field({ type: AgentRoleEnum, required: true, defaultValue: 'AGENT' }),
-    capacity: t.int({ required: true, defaultValue: 5, validate: { min: [0, { message: 'capacity must be 0 or more' }], max: 1000 } }),
+    role: t.field({ type: AgentRoleEnum, defaultValue: 'AGENT' }),
+    capacity: t.int({ defaultValue: 5, validate: { min: [0, { message: 'capacity must be 0 or more' }], max: 1000 } }),
   }),
 });
 
@@ -55,7 +55,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { agent, token } = await ctx.services.workflow.createAgent(input);
+      const { agent, token } = await ctx.services.workflow.createAgent({ ...input, role: input.role ?? 'AGENT', capacity: input.capacity ?? 5 });
       return { agent: ctx.services.workflow.agentView(agent), token };
     },
   }),
