@@ -18,6 +18,7 @@ import {
 import { copiedResolver, hasModifyingNestedPipeline, leavesInputIntact, projectionEditsNested, stageName } from './aggregation.js';
 import { equalityValues, UniqueIndex, ValueLookup } from './indexes.js';
 import { compileSimpleFilter } from './simpleFilters.js';
+import { compileSimpleGroup } from './simpleGroups.js';
 import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
 import { copyValue, isPlainObject } from './values.js';
 
@@ -136,6 +137,18 @@ export class EmbeddedCollection implements Collection<Doc> {
     if (first && stageName(first) === '$match') {
       input = this.select(first.$match as Filter, {});
       stages = pipeline.slice(1);
+    }
+    // A $group of the common shapes runs as plain JavaScript (simpleGroups.ts),
+    // reading the stored documents and copying what it outputs; the stages
+    // after it run on its rows. Where it cannot decide, mingo runs the stage.
+    const next = stages[0];
+    const group = next && stageName(next) === '$group' ? compileSimpleGroup(next.$group) : null;
+    if (group) {
+      const docs = Array.isArray(input) ? input : Array.from(input);
+      const rows = group(docs);
+      if (rows && stages.length === 1) return rows as R[];
+      input = rows ? (rows as Doc[]) : docs;
+      if (rows) stages = stages.slice(1);
     }
     // Stages before the first one that would modify its input documents run
     // on the stored documents themselves; from there on, on copies.
