@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { definePlugin } from '../../src/plugins/contract.js';
 import { HubSpotClient } from './client.js';
-import { Ledger } from './ledger.js';
+import { Ledger } from '../../src/plugins/contract.js';
 import { createTicketSync } from './ticketSync.js';
 import { hubspotWebhookRoute } from './webhook.js';
 

@@ -3,7 +3,7 @@
 // every note a note on the ticket; resolve and reopen move the ticket's stage.
 import { toDate, type DeskApi, type DomainEvent, type PluginCustomer, type PluginLogger, type PluginMessage, type PluginState } from '../../src/plugins/contract.js';
 import { ASSOCIATION, associate, type HubSpotClient } from './client.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger } from '../../src/plugins/contract.js';
 
 export interface TicketRecord {
   ticketId: string;

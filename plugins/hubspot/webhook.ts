@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { DeskApi, PluginLogger, PluginRequest, PluginResponse, PluginRoute, PluginState } from '../../src/plugins/contract.js';
 import type { HubSpotClient } from './client.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger } from '../../src/plugins/contract.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyHubSpotRequest } from './signature.js';
 import { phoneKey, ticketKey, type TicketRecord } from './ticketSync.js';
 

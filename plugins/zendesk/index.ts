@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { definePlugin } from '../../src/plugins/contract.js';
 import { ZendeskClient } from './client.js';
-import { Ledger } from './ledger.js';
+import { Ledger } from '../../src/plugins/contract.js';
 import { createTicketSync } from './ticketSync.js';
 import { zendeskWebhookRoute } from './webhook.js';
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { toDate, type DeskApi, type DomainEvent, type PluginCustomer, type PluginLogger, type PluginMessage, type PluginState } from '../../src/plugins/contract.js';
 import type { NewComment, ZendeskAudit, ZendeskClient } from './client.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger } from '../../src/plugins/contract.js';
 
 export interface TicketRecord {
   ticketId: number;

@@ -4,7 +4,7 @@
 // and the plugin's own comments are recognised so the desk never echoes itself.
 import { z } from 'zod';
 import type { DeskApi, PluginLogger, PluginRequest, PluginResponse, PluginRoute, PluginState } from '../../src/plugins/contract.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger } from '../../src/plugins/contract.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyZendeskWebhook } from './signature.js';
 import { ownCommentKey, pendingCommentKey, ticketKey, type TicketRecord } from './ticketSync.js';
 

@@ -137,3 +137,5 @@ export class PermanentDeliveryError extends Error {
     this.name = 'PermanentDeliveryError';
   }
 }
+
+export { Ledger } from './ledger.js';

@@ -1,6 +1,7 @@
-// What the plugin has already done, kept in its durable state so that
-// redelivered events and duplicated webhooks act once.
-import type { PluginState } from '../../src/plugins/contract.js';
+// What a plugin has already done, kept in its durable state so that
+// redelivered events and duplicated webhooks act once. Offered through the
+// contract because every CRM plugin needs exactly this.
+import type { PluginState } from './contract.js';
 
 interface Claim {
   status: 'processing' | 'done' | 'failed';
