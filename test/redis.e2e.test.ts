@@ -69,6 +69,8 @@ describe.skipIf(skipReason !== null)('two instances on Redis', () => {
     await a.customerSays('needs a reply', { from });
     const conversation = await eventually('conversation', () => store.collection<ConversationDoc>(COLLECTIONS.conversations).findOne({ waId: from }));
     await agent.client.run(AssignConversationDocument, { conversationId: conversation._id });
+    // The greeting goes to the same customer: let it go out before scripting failures for the reply.
+    await eventually('greeting sent', () => emulator.sent.some((s) => s.to === from), 15_000);
     emulator.script({ httpStatus: 502, times: 2, to: from });
     emulator.script({ code: 130429, times: 1, to: from });
     const reply = await agent.client.run(SendReplyDocument, { conversationId: conversation._id, text: 'through BullMQ' });
