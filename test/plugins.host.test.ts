@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ConversationDoc, CustomerDoc, MessageDoc } from '../src/domain/model.js';
+import type { ConversationDoc } from '../src/domain/model.js';
 import type { DomainEvent } from '../src/events/types.js';
 import { createInProcessQueue } from '../src/jobs/inProcess.js';
 import type { JobQueue } from '../src/jobs/port.js';
@@ -19,6 +19,7 @@ import { loadPlugins, PluginLoadError } from '../src/plugins/loader.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { newId } from '../src/store/ids.js';
+import { buildConversation, buildCustomer, buildMessage } from './support/eventFactory.js';
 import type { Collection, Doc, Store } from '../src/store/port.js';
 
 // ---- the story's cast: events, plugins, hosts ----
@@ -26,60 +27,24 @@ import type { Collection, Doc, Store } from '../src/store/port.js';
 const logger: HostLogger = pino({ level: 'silent' });
 const FAST_RETRY = { attempts: 5, baseMs: 10, maxMs: 40 };
 
+const customer = buildCustomer({ _id: 'cust-1', name: 'Ada' });
+
 function conversationDoc(id: string): ConversationDoc {
-  const at = new Date('2024-05-01T10:00:00Z');
-  return {
-    _id: id,
-    customerId: 'cust-1',
-    waId: '15551234567',
-    status: 'ASSIGNED',
-    activeKey: customer._id,
-    assigneeId: null,
-    previousAssigneeId: null,
-    cycle: 1,
-    openedAt: at,
-    cycleStartedAt: at,
-    firstResponseAt: null,
-    resolvedAt: null,
-    assignedAt: null,
-    lastCustomerMessageAt: at,
-    lastMessageAt: at,
-    lastMessageId: null,
-    greetingSentAt: null,
-    survey: null,
-    feedback: null,
-    externalLinks: [],
-    createdAt: at,
-    updatedAt: at,
-  };
+  return buildConversation(customer, { _id: id, status: 'ASSIGNED' });
 }
 
-const customer: CustomerDoc = { _id: 'cust-1', waId: '15551234567', name: 'Ada', createdAt: new Date(), updatedAt: new Date() };
-
 function messageEvent(conversationId: string, options: { type?: 'message.received' | 'message.sent'; origin?: string | null; text?: string } = {}): DomainEvent {
-  const at = new Date();
-  const message: MessageDoc = {
+  const conversation = conversationDoc(conversationId);
+  const message = buildMessage(conversation, {
     _id: newId(),
-    conversationId,
-    customerId: customer._id,
     direction: options.type === 'message.sent' ? 'OUTBOUND' : 'INBOUND',
     author: options.origin ? 'INTEGRATION' : 'CUSTOMER',
-    agentId: null,
     origin: options.origin ?? null,
-    type: 'TEXT',
     text: options.text ?? 'hello',
-    media: null,
-    payload: null,
     status: 'RECEIVED',
-    statusAt: at,
-    error: null,
     whatsappId: null,
-    replyToWhatsappId: null,
-    sentAt: at,
-    createdAt: at,
-    updatedAt: at,
-  };
-  return { id: newId(), at, type: options.type ?? 'message.received', conversation: conversationDoc(conversationId), customer, message };
+  });
+  return { id: newId(), at: message.createdAt, type: options.type ?? 'message.received', conversation, customer, message };
 }
 
 function resolvedEvent(conversationId: string): DomainEvent {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import webhookPlugin, { deliveryIdFor } from '../plugins/webhook/index.js';
-import type { ConversationDoc, CustomerDoc, MessageDoc } from '../src/domain/model.js';
+import type { ConversationDoc } from '../src/domain/model.js';
 import type { DomainEvent } from '../src/events/types.js';
 import { createInProcessQueue } from '../src/jobs/inProcess.js';
 import type { ConversationRef, DeskApi, PluginRequest } from '../src/plugins/contract.js';
@@ -12,6 +12,7 @@ import { createPluginHost, PluginConfigError } from '../src/plugins/host.js';
 import type { HostLogger, PluginHost } from '../src/plugins/host.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { newId } from '../src/store/ids.js';
+import { buildConversation, buildCustomer, buildMessage } from './support/eventFactory.js';
 
 const logger: HostLogger = pino({ level: 'silent' });
 const SECRET = 'a-shared-secret-of-some-length';
@@ -105,60 +106,16 @@ function recordingDesk(known: ConversationRef[] = []) {
 
 // ---- events ----
 
+const customer = buildCustomer({ _id: 'cust-1', name: 'Ada' });
+
 function conversationDoc(id: string): ConversationDoc {
-  const at = new Date('2024-05-01T10:00:00Z');
-  return {
-    _id: id,
-    customerId: 'cust-1',
-    waId: '15551234567',
-    status: 'ASSIGNED',
-    activeKey: 'cust-1',
-    assigneeId: null,
-    previousAssigneeId: null,
-    cycle: 1,
-    openedAt: at,
-    cycleStartedAt: at,
-    firstResponseAt: null,
-    resolvedAt: null,
-    assignedAt: null,
-    lastCustomerMessageAt: at,
-    lastMessageAt: at,
-    lastMessageId: null,
-    greetingSentAt: null,
-    survey: null,
-    feedback: null,
-    externalLinks: [],
-    createdAt: at,
-    updatedAt: at,
-  };
+  return buildConversation(customer, { _id: id, status: 'ASSIGNED' });
 }
 
-const customer: CustomerDoc = { _id: 'cust-1', waId: '15551234567', name: 'Ada', createdAt: new Date(), updatedAt: new Date() };
-
 function messageEvent(conversationId: string, options: { type?: 'message.received' | 'message.sent'; origin?: string | null } = {}): DomainEvent {
-  const at = new Date();
-  const message: MessageDoc = {
-    _id: newId(),
-    conversationId,
-    customerId: customer._id,
-    direction: 'INBOUND',
-    author: 'CUSTOMER',
-    agentId: null,
-    origin: options.origin ?? null,
-    type: 'TEXT',
-    text: 'Where is my order?',
-    media: null,
-    payload: null,
-    status: 'RECEIVED',
-    statusAt: at,
-    error: null,
-    whatsappId: 'wamid.1',
-    replyToWhatsappId: null,
-    sentAt: at,
-    createdAt: at,
-    updatedAt: at,
-  };
-  return { id: newId(), at, type: options.type ?? 'message.received', conversation: conversationDoc(conversationId), customer, message };
+  const conversation = conversationDoc(conversationId);
+  const message = buildMessage(conversation, { _id: newId(), origin: options.origin ?? null, text: 'Where is my order?', whatsappId: 'wamid.1' });
+  return { id: newId(), at: message.createdAt, type: options.type ?? 'message.received', conversation, customer, message };
 }
 
 // ---- the host around the real plugin ----
