@@ -3,40 +3,25 @@
 // what retrying cannot fix (the error table in shared/whatsapp/README.md).
 import type { MessageDoc, MessageError } from '../domain/model.js';
 import { RetryableError } from '../jobs/port.js';
+import { WhatsAppApiError } from '../whatsapp/cloudApi.js';
 import type { WorkflowDeps } from './deps.js';
 import { emitMessage } from './emit.js';
 
 export const SEND_QUEUE = 'whatsapp.send';
 export const READ_QUEUE = 'whatsapp.markRead';
 
-/** What the Cloud API client throws (src/whatsapp/cloudApi.ts), read structurally. */
-interface ApiFailure {
-  kind: 'rate_limited' | 'pair_rate_limited' | 'transient' | 'window_closed' | 'auth' | 'permanent';
-  code: number | null;
-  httpStatus?: number | null;
-  title?: string;
-  details?: string | null;
-  retryAfterMs?: number | null;
-  message: string;
-}
-
 /** The API failure behind an error, looking through the causes a queue runner wraps around it. */
-function asApiFailure(error: unknown): ApiFailure | null {
+function asApiFailure(error: unknown): WhatsAppApiError | null {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (typeof (current as Partial<ApiFailure>).kind === 'string') return current as unknown as ApiFailure;
+    if (current instanceof WhatsAppApiError) return current;
   }
   return null;
 }
 
-function retryFor(failure: ApiFailure, delayMs?: number): RetryableError {
+function retryFor(failure: WhatsAppApiError, delayMs?: number): RetryableError {
   const retry = new RetryableError(failure.message, delayMs);
   retry.cause = failure; // so the dead letter still knows Meta's code
   return retry;
-}
-
-function errorOf(failure: ApiFailure): MessageError {
-  // -1, never 0: Meta's code 0 means an invalid access token.
-  return { code: failure.code ?? failure.httpStatus ?? -1, title: failure.title ?? failure.message, details: failure.details ?? null };
 }
 
 export function registerOutbound(deps: WorkflowDeps): void {
@@ -76,7 +61,7 @@ export function registerOutbound(deps: WorkflowDeps): void {
             throw retryFor(failure, Math.max(failure.retryAfterMs ?? 0, whatsapp.pairPauseMs));
           default:
             if (failure.kind === 'auth') deps.logger.error({ code: failure.code }, 'WhatsApp rejected our credentials or account: check WHATSAPP_ACCESS_TOKEN');
-            await fail(deps, message, errorOf(failure));
+            await fail(deps, message, failure.toMessageError());
         }
       }
     },
@@ -84,7 +69,7 @@ export function registerOutbound(deps: WorkflowDeps): void {
     async ({ messageId }, error) => {
       const message = await deps.repos.messages.byId(messageId);
       const failure = asApiFailure(error);
-      const reason = failure ? errorOf(failure) : { code: -1, title: 'send retries exhausted', details: error.message };
+      const reason = failure ? failure.toMessageError() : { code: -1, title: 'send retries exhausted', details: error.message };
       if (message) await fail(deps, message, { ...reason, exhausted: true });
     },
   );
