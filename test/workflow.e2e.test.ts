@@ -242,6 +242,7 @@ describe('live updates respect visibility', () => {
     // The first conversation is assigned to Mine at once (the message arrives while it is still QUEUED, though).
     await d.customerSays('first customer', { from: '15550400001' });
     await d.settle();
+    expect((await conversationsOf(d).findOne({ waId: '15550400001' }))?.assigneeId).toBe(mine.id);
     await d.customerSays('first customer again', { from: '15550400001' });
     // Mine is at capacity: the second customer's conversation waits in the queue, visible to everyone.
     await d.customerSays('second customer', { from: '15550400002' });

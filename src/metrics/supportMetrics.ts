@@ -137,7 +137,6 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
   if (+to <= +from) return emptyMetrics(agents);
 
   const inRange = { $gte: from, $lt: to };
-  const mine = agentId ? { agentId } : {};
   const none = Promise.resolve([] as ConversationEventDoc[]);
 
   const [rangeEvents, deskEvents, transfersAway, holdingMoves, statusAtStart, messageVolume] = await Promise.all([
