@@ -2,41 +2,72 @@ import type { AgentDoc } from '../../domain/model.js';
 import type { DomainEvent, DomainEventType, EventBus } from '../../events/types.js';
 import { canSee } from '../../workflow/access.js';
 
+const LIVE_EVENTS = Symbol('live events');
+
+/**
+ * A subscription's source stream that also states its filter, so a fan-out
+ * (src/http/subscriptionHub.ts) can serve thousands of subscribers from one
+ * bus listener by asking `accepts` instead of iterating each stream.
+ * Iterated, it behaves as any source stream (yoga over SSE does that).
+ */
+export interface LiveEvents<E extends DomainEvent> extends AsyncIterableIterator<E> {
+  readonly [LIVE_EVENTS]: true;
+  /** The event types it may pass: a fan-out indexes subscribers by them. */
+  readonly types: ReadonlySet<DomainEventType>;
+  /** Whether this subscriber receives the event: its type is wanted and the filter keeps it. */
+  accepts(event: DomainEvent): event is E;
+}
+
+export function isLiveEvents(value: unknown): value is LiveEvents<DomainEvent> {
+  return typeof value === 'object' && value !== null && LIVE_EVENTS in value;
+}
+
 /**
  * One subscriber's view of the bus: only the event types asked for, and only
  * what the viewer may see. A plain iterator rather than an async generator on
  * purpose: a generator's return() waits for its pending `await`, i.e. for the
  * next event that passes the filter, so a closed subscription would keep its
  * bus listener (and receive every event) until then. Here return() ends the
- * bus subscription at once.
+ * bus subscription at once. The bus is only subscribed at the first next(), so
+ * a stream that is never iterated holds nothing.
  */
 export function eventsFor<K extends DomainEventType>(
   bus: EventBus,
   types: readonly K[],
   keep: (event: Extract<DomainEvent, { type: K }>) => boolean,
-): AsyncIterableIterator<Extract<DomainEvent, { type: K }>> {
+): LiveEvents<Extract<DomainEvent, { type: K }>> {
   type Kept = Extract<DomainEvent, { type: K }>;
-  const source = bus.subscribe()[Symbol.asyncIterator]();
-  const wanted = new Set<string>(types);
+  const wanted = new Set<DomainEventType>(types);
+  const accepts = (event: DomainEvent): event is Kept => wanted.has(event.type) && keep(event as Kept);
+  let source: AsyncIterator<DomainEvent> | null = null;
+  let ended = false;
   const done = (): IteratorResult<Kept> => ({ done: true, value: undefined });
+  const end = async () => {
+    ended = true;
+    await source?.return?.();
+  };
   return {
+    [LIVE_EVENTS]: true,
+    types: wanted,
+    accepts,
     [Symbol.asyncIterator]() {
       return this;
     },
     async next(): Promise<IteratorResult<Kept>> {
+      if (ended) return done();
+      source ??= bus.subscribe()[Symbol.asyncIterator]();
       for (;;) {
         const result = await source.next();
         if (result.done) return done();
-        const event = result.value;
-        if (wanted.has(event.type) && keep(event as Kept)) return { done: false, value: event as Kept };
+        if (accepts(result.value)) return { done: false, value: result.value };
       }
     },
     async return(): Promise<IteratorResult<Kept>> {
-      await source.return?.();
+      await end();
       return done();
     },
     async throw(error?: unknown): Promise<IteratorResult<Kept>> {
-      await source.return?.();
+      await end();
       throw error;
     },
   };
