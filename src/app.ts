@@ -10,6 +10,7 @@ import type { DomainEvent, EventBus } from './events/types.js';
 import type { DeskServices } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
+import { createSubscriptionHub, type SubscriptionHub } from './graphql/subscriptionHub.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
 import { createBullmqQueue } from './jobs/bullmq.js';
 import { createInProcessQueue } from './jobs/inProcess.js';
@@ -49,6 +50,8 @@ export interface App {
   queue: JobQueue;
   plugins: PluginHost;
   http: HttpServer;
+  /** The fan-out behind graphql-ws subscriptions: one bus listener for all of them. */
+  subscriptions: SubscriptionHub;
   /** Set when ADMIN_TOKEN was not configured and one was generated for this run. */
   generatedAdminToken: string | null;
   listen(): Promise<string>;
@@ -159,10 +162,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     retryIntegration: (name) => plugins.retryDeadLetters(name),
   };
 
+  const subscriptions = createSubscriptionHub({ bus, logger: logger.child({ component: 'subscriptions' }) });
   const http = await createHttpServer({
     logger,
     config,
     schema,
+    subscriptionHub: subscriptions,
     authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? repos.agents.byTokenHash(hashToken(token)) : null),
     createContext: (viewer: AgentDoc | null, transport) => ({ viewer, services, loaders: createLoaders(repos, { cache: transport === 'http' }) }),
     ready: () => store.ping(),
@@ -203,6 +208,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     queue,
     plugins,
     http,
+    subscriptions,
     generatedAdminToken,
     listen: () => http.listen(),
     close() {

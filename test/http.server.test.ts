@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GraphQLError,
   GraphQLID,
@@ -21,8 +22,14 @@ import { Histogram, Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testConfig, type Config } from '../src/config.js';
 import type { AgentDoc } from '../src/domain/model.js';
+import { createInProcessEventBus } from '../src/events/bus.js';
+import type { DomainEvent } from '../src/events/types.js';
+import { eventsFor } from '../src/graphql/schema/events.js';
+import { createSubscriptionHub } from '../src/graphql/subscriptionHub.js';
 import { acceptRawBody } from '../src/http/rawBody.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer, type HttpServerOptions } from '../src/http/server.js';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import WebSocket from 'ws';
 import { gql, subscribe, SubscriptionEnded, type SubscriptionProbe } from './support/gqlClient.js';
 
 // ---------------------------------------------------------------- the schema
@@ -87,6 +94,8 @@ function createChannel<T>() {
 
 function buildTestSchema() {
   const pings = createChannel<string>();
+  const bus = createInProcessEventBus();
+  let liveResolves = 0;
   let slowInFlight = 0;
   const sleeps = new Set<NodeJS.Timeout>();
 
@@ -161,6 +170,15 @@ function buildTestSchema() {
     subscription: new GraphQLObjectType<unknown, TestContext>({
       name: 'Subscription',
       fields: {
+        // The desk's kind of source (eventsFor): served by the subscription hub when the server has one.
+        live: {
+          type: GraphQLString,
+          subscribe: () => eventsFor(bus, ['agent.status'], () => true),
+          resolve: (event) => {
+            liveResolves += 1;
+            return (event as { agent: { name: string } }).agent.name;
+          },
+        },
         ping: {
           type: GraphQLString,
           subscribe: () => pings.iterate(),
@@ -173,6 +191,8 @@ function buildTestSchema() {
   return {
     schema,
     pings,
+    bus,
+    liveResolves: () => liveResolves,
     slowInFlight: () => slowInFlight,
     wakeSleepers() {
       for (const timer of sleeps) clearTimeout(timer);
@@ -222,11 +242,16 @@ function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, 
 interface Started {
   server: HttpServer;
   url: string;
-  test: ReturnType<typeof buildTestSchema>;
+  test: TestSchema;
   registry: Registry;
   logLines: () => Array<Record<string, unknown>>;
   readiness: { failure: Error | null };
   closedHooks: string[];
+}
+
+/** An agent.status domain event: what the `live` subscription carries. */
+function agentStatus(name: string): DomainEvent {
+  return { id: randomUUID(), at: new Date(), type: 'agent.status', agent: { ...agent(randomUUID(), name) } };
 }
 
 const running: Started[] = [];
@@ -240,9 +265,15 @@ afterEach(async () => {
   }
 });
 
-async function start(env: Record<string, string> = {}, extra: Partial<HttpServerOptions> = {}): Promise<Started> {
+type TestSchema = ReturnType<typeof buildTestSchema>;
+
+async function start(
+  env: Record<string, string> = {},
+  options: Partial<HttpServerOptions> | ((test: TestSchema) => Partial<HttpServerOptions>) = {},
+): Promise<Started> {
   const config: Config = testConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
   const test = buildTestSchema();
+  const extra = typeof options === 'function' ? options(test) : options;
   const registry = new Registry();
   const httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -623,6 +654,65 @@ describe('graphql-ws on /graphql', () => {
     );
     expect(ended?.errors?.[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(ended?.errors)).not.toContain('s3cret');
+  });
+});
+
+describe('graphql-ws with the subscription hub', () => {
+  const withHub =
+    (slowSubscriberBytes?: number) =>
+    (test: TestSchema): Partial<HttpServerOptions> => ({
+      subscriptionHub: createSubscriptionHub({ bus: test.bus, logger: pino({ level: 'silent' }) }),
+      ...(slowSubscriberBytes ? { slowSubscriberBytes } : {}),
+    });
+
+  it('serves eventsFor subscriptions from one bus listener and one execution per event, as graphql-ws frames', async () => {
+    const { url, test, server } = await start({}, withHub());
+    const subs = [probe<{ live: string }>(url, 'subscription { live }', 'alice-token'), probe<{ live: string }>(url, 'subscription { live }', 'bob-token')];
+    await Promise.all(subs.map((s) => s.connected));
+    await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(2));
+    expect(test.bus.subscriberCount()).toBe(1);
+
+    test.bus.publish(agentStatus('Zed'));
+    test.bus.publish(agentStatus('Yan'));
+    for (const sub of subs) {
+      expect(await sub.next()).toEqual({ data: { live: 'Zed' } });
+      expect(await sub.next()).toEqual({ data: { live: 'Yan' } });
+    }
+    // Two agents, one operation: each event resolved once for both.
+    expect(test.liveResolves()).toBe(2);
+    // Plain sources are still read per subscriber, beside the hub.
+    const ping = probe<{ ping: string }>(url, 'subscription { ping }', 'alice-token');
+    await vi.waitFor(() => expect(test.pings.size).toBe(1));
+    test.pings.publish('p');
+    expect(await ping.next()).toEqual({ data: { ping: 'p for Alice over ws' } });
+
+    await Promise.all([...subs, ping].map((s) => s.close()));
+    await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(0));
+    expect(test.bus.subscriberCount()).toBe(0);
+  });
+
+  it('closes a socket that stops reading (1013) instead of buffering without bound', async () => {
+    const { url, test, server } = await start({}, withHub(64 * 1024));
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, GRAPHQL_TRANSPORT_WS_PROTOCOL);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const acked = new Promise<void>((resolve) => socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve()));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer alice-token' } }));
+    await acked;
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { live }' } }));
+    await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(1));
+
+    // The client stops reading; the kernel's buffers fill, then the server's.
+    (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const big = 'x'.repeat(32 * 1024);
+    for (let i = 0; i < 1_000 && server.activeSubscriptions() > 0; i++) {
+      test.bus.publish(agentStatus(`${i} ${big}`));
+      if (i % 50 === 0) await sleep(5);
+    }
+    (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect(await closed).toEqual({ code: 1013, reason: 'Subscriber too slow' });
+    await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(0));
+    expect(test.bus.subscriberCount()).toBe(0);
   });
 });
 

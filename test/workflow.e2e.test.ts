@@ -14,6 +14,7 @@ import {
   SetAgentStatusDocument,
 } from '../src/generated/graphql.js';
 import type { AgentDoc, ConversationDoc, ConversationEventDoc, MessageDoc } from '../src/domain/model.js';
+import type { LiveEventBus } from '../src/events/bus.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { eventually, startDesk, type Desk } from './support/desk.js';
 
@@ -238,6 +239,9 @@ describe('live updates respect visibility', () => {
     const other = await d.agent('Other', { online: false });
     const otherFeed = await other.client.subscribe(MessageAddedDocument, {});
     const adminFeed = await d.admin.subscribe(MessageAddedDocument, {});
+    // Both are served by the app's one fan-out, from one bus listener; the filters below are each subscriber's own.
+    expect(d.app.subscriptions.size()).toBe(2);
+    expect((d.app.bus as LiveEventBus).subscriberCount()).toBe(1);
 
     // The first conversation is assigned to Mine at once (the message arrives while it is still QUEUED, though).
     await d.customerSays('first customer', { from: '15550400001' });

@@ -4,12 +4,13 @@
 // way graphql-yoga documents its graphql-ws integration (`yoga.getEnveloped`).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
-import type { Context as WsContext } from 'graphql-ws';
+import { createSourceEventStream, execute, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { MessageType, type Context as WsContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { AgentDoc } from '../domain/model.js';
+import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { parseBearer } from './bearer.js';
 import { asBadUserInput, isRequestError, type GraphqlYoga, type Principal } from './yoga.js';
 
@@ -23,7 +24,18 @@ export interface GraphqlWsOptions {
   isProduction: boolean;
   /** Largest accepted message, the WebSocket counterpart of the HTTP body limit. */
   maxPayload: number;
+  /** Serves the subscriptions it can (the desk's, built on `eventsFor`) as one fan-out; without it each subscriber runs its own. */
+  hub?: SubscriptionHub;
+  /**
+   * Unsent bytes a socket may hold before it is closed (1013 Try Again
+   * Later): a tab that stopped reading must not grow the server's memory
+   * without bound; reconnecting, it refetches what it missed.
+   */
+  slowSubscriberBytes?: number;
 }
+
+export const SLOW_SUBSCRIBER_BYTES = 8 * 1024 * 1024;
+const TRY_AGAIN_LATER = 1013;
 
 export interface GraphqlWs {
   /** Streaming operations currently open across all connections. */
@@ -36,24 +48,90 @@ export interface GraphqlWs {
 
 type ConnectionContext = WsContext<Record<string, unknown> | undefined, Extra>;
 type Enveloped = ReturnType<GraphqlYoga['getEnveloped']>;
+type Run = (event: unknown) => Promise<ExecutionResult>;
+
+/** What graphql-ws needs to run an operation, beyond its ExecutionArgs. */
+interface Operation {
+  enveloped: Enveloped;
+  socket: WebSocket;
+  id: string;
+  /** See HubSubscriber.shareKey. */
+  shareKey: string;
+}
 
 function refuseUpgrade(socket: Duplex, status: number, text: string) {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** What graphql-js's subscribe() does with a source stream: each event executed for this one subscriber. */
+function perSubscriber(source: AsyncIterable<unknown>, run: Run): AsyncIterableIterator<ExecutionResult> {
+  const events = source[Symbol.asyncIterator]();
+  const stream: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
+      const event = await events.next();
+      return event.done ? { done: true, value: undefined } : { done: false, value: await run(event.value) };
+    },
+    async return() {
+      await events.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await events.return?.();
+      throw error;
+    },
+  };
+  return stream;
 }
 
 export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
   const log = options.logger.child({ component: 'graphql-ws' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
   const connections = new Set<ConnectionContext>();
+  const viewers = new WeakMap<ConnectionContext, AgentDoc | null>();
   // The envelop instance that prepared an operation runs it too; keyed by the
   // operation's context object, which graphql-ws passes back untouched.
-  const envelopedByContext = new WeakMap<object, Enveloped>();
+  const operations = new WeakMap<object, Operation>();
+  const slowSubscriberBytes = options.slowSubscriberBytes ?? SLOW_SUBSCRIBER_BYTES;
   let closing = false;
 
-  function envelopedFor(args: ExecutionArgs): Enveloped {
-    const enveloped = envelopedByContext.get(args.contextValue as object);
-    if (!enveloped) throw new Error('graphql-ws operation was not prepared by onSubscribe');
-    return enveloped;
+  function operationFor(args: ExecutionArgs): Operation {
+    const operation = operations.get(args.contextValue as object);
+    if (!operation) throw new Error('graphql-ws operation was not prepared by onSubscribe');
+    return operation;
+  }
+
+  /** Writes `next` frames around payloads the hub serialized once for many subscribers. */
+  function writerFor({ socket, id }: Operation): (payload: string) => void {
+    const head = JSON.stringify({ id, type: MessageType.Next, payload: null }).slice(0, -'null}'.length);
+    return (payload) => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (socket.bufferedAmount > slowSubscriberBytes) {
+        log.warn({ buffered: socket.bufferedAmount }, 'closing a graphql-ws socket that stopped reading its subscriptions');
+        socket.close(TRY_AGAIN_LATER, 'Subscriber too slow');
+        return;
+      }
+      socket.send(`${head}${payload}}`);
+    };
+  }
+
+  async function subscribe(args: ExecutionArgs) {
+    const operation = operationFor(args);
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    // graphql-js's execute, as its subscribe() maps each event: the envelop
+    // executor would see a subscription operation and subscribe again.
+    const run: Run = async (event) => {
+      const result = await execute({ ...args, rootValue: event });
+      return result.errors ? { ...result, errors: result.errors.map(presentable) } : result;
+    };
+    const served = options.hub?.serve(source, {
+      shareKey: operation.shareKey,
+      execute: run,
+      mask: presentable,
+      write: writerFor(operation),
+    });
+    return served ?? perSubscriber(source, run);
   }
 
   /** What a client may read of an error: GraphQL errors as they are, anything unexpected masked and logged. */
@@ -93,9 +171,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         }
         options.settle(ctx.extra.request, { viewer, transport: 'ws' });
         connections.add(ctx);
+        viewers.set(ctx, viewer);
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const enveloped = options.yoga.getEnveloped({ req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         let document: DocumentNode;
         try {
@@ -112,7 +191,9 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         } catch (error) {
           return [presentable(error)];
         }
-        envelopedByContext.set(contextValue, enveloped);
+        // Resolvers below a subscription root may depend on the viewer's role, never on who the viewer is.
+        const shareKey = JSON.stringify([viewers.get(ctx)?.role ?? null, payload.operationName ?? null, payload.variables ?? null, payload.query]);
+        operations.set(contextValue, { enveloped, socket: ctx.extra.socket, id, shareKey });
         return {
           schema: enveloped.schema,
           document,
@@ -121,8 +202,8 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
           operationName: payload.operationName ?? undefined,
         } satisfies ExecutionArgs;
       },
-      execute: (args) => envelopedFor(args).execute(args) as ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>,
-      subscribe: (args) => envelopedFor(args).subscribe(args) as ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>,
+      execute: (args) => operationFor(args).enveloped.execute(args) as ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>,
+      subscribe: (args) => subscribe(args) as ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>,
       onNext: (_ctx, _id, _payload, _args, result) => {
         const { errors } = result as ExecutionResult;
         // Variable coercion failures come back as a result, not a thrown error.

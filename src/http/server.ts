@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { AgentDoc } from '../domain/model.js';
+import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { graphqlErrorBody } from './graphqlErrors.js';
 import { formatBytes, graphqlRoute } from './graphqlRoute.js';
 import { attachGraphqlWs } from './graphqlWs.js';
@@ -50,6 +51,10 @@ export interface HttpServerOptions {
   /** Namespace of the rate-limit counters in Redis. Default "ratelimit:graphql". */
   rateLimitKeyPrefix?: string;
   routes?: RouteGroup[];
+  /** Fans the schema's live subscriptions out to graphql-ws subscribers; without it each subscriber runs its own. */
+  subscriptionHub?: SubscriptionHub;
+  /** See GraphqlWsOptions.slowSubscriberBytes. */
+  slowSubscriberBytes?: number;
   /** Runs last in close(), after HTTP and WebSocket traffic has stopped. */
   onClose?: () => Promise<void>;
 }
@@ -122,6 +127,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     logger,
     isProduction: config.isProduction,
     maxPayload: BODY_LIMIT,
+    ...(options.subscriptionHub ? { hub: options.subscriptionHub } : {}),
+    ...(options.slowSubscriberBytes ? { slowSubscriberBytes: options.slowSubscriberBytes } : {}),
   });
 
   observeRequestDurations(app, options.httpRequestDuration);
