@@ -673,7 +673,7 @@ interface PhaseResult extends Latencies {
     rssBytesPerSubscriber: number;
     heapBytesPerSubscriber: number;
   };
-  /** Bus listeners the server still held 3 s after every subscriber had closed… */
+  /** Subscriptions, fan-out members and bus listeners the server still held 3 s after every subscriber had closed… */
   listenersHeldAfterClose: number;
   /** …and after one more webhook's events went through the bus. */
   listenersHeldAfterNextEvent: number;
@@ -699,14 +699,15 @@ async function runGraphqlPhase(desk: Desk, name: string, n: number, m: number, o
   const { server } = desk;
   const rec = recording(name, n, m);
   const before = await server.settledStats();
-  const listenersOf = (s: ServerStats) => s.busListeners ?? s.activeSubscriptions;
+  // What the server holds for subscribers: graphql-ws operations, the fan-out's members, bus listeners.
+  const listenersOf = (s: ServerStats) => s.activeSubscriptions + s.hubSubscribers + (s.busListeners ?? 0);
   const listenersBefore = listenersOf(before);
 
   console.log(`\n[${name}] opening ${n} graphql-ws subscribers, ${BATCH} at a time…`);
   const openStarted = performance.now();
   const subscribers = await openInBatches(n, (i) => graphqlSubscriber(desk.wsUrl, desk.tokens[i % desk.tokens.length]!, i, rec));
   try {
-    await waitFor(`the server's bus to hold ${n} more listeners`, HOLD_TIMEOUT_MS, async () => listenersOf(await server.stats()) >= listenersBefore + n);
+    await waitFor(`the server to hold ${n} more subscriptions`, HOLD_TIMEOUT_MS, async () => (await server.stats()).activeSubscriptions >= before.activeSubscriptions + n);
   } catch (error) {
     await closeAll(subscribers);
     throw error;
@@ -748,15 +749,15 @@ async function runGraphqlPhase(desk: Desk, name: string, n: number, m: number, o
     console.error(`  ${error.message}`),
   );
   const held = async () => listenersOf(await server.stats()) - listenersBefore;
-  await waitFor('the bus listeners to go', 3_000, async () => (await held()) <= 0).catch(() => undefined);
+  await waitFor('the subscriptions to be released', 3_000, async () => (await held()) <= 0).catch(() => undefined);
   const heldAfterClose = await held();
   const afterClose = await server.settledStats();
   let heldAfterNextEvent = heldAfterClose;
   let afterRelease = afterClose;
   if (heldAfterClose > 0) {
-    console.log(`[${name}] the server still holds ${heldAfterClose} bus listeners after every subscriber closed; one more webhook, to see whether an event releases them…`);
+    console.log(`[${name}] the server still holds ${heldAfterClose} subscriptions or bus listeners after every subscriber closed; one more webhook, to see whether an event releases them…`);
     await postWebhook(desk, `bench ${name} release probe`);
-    await waitFor('the bus listeners to go', 10_000, async () => (await held()) <= 0).catch(() => undefined);
+    await waitFor('the subscriptions to be released', 10_000, async () => (await held()) <= 0).catch(() => undefined);
     heldAfterNextEvent = await held();
     afterRelease = await server.settledStats();
   }
@@ -884,7 +885,7 @@ function printPhase(name: string, r: PhaseResult) {
       ` → ${r.memory.rssBytesPerSubscriber} B RSS, ${r.memory.heapBytesPerSubscriber} B heap per subscriber`,
   );
   console.log(
-    `  after close: ${r.listenersHeldAfterClose} bus listeners still held (${r.memory.afterClose.heapUsedMiB} MiB heap); after one more webhook: ${r.listenersHeldAfterNextEvent} (${r.memory.afterRelease.heapUsedMiB} MiB heap)`,
+    `  after close: ${r.listenersHeldAfterClose} subscriptions/listeners still held (${r.memory.afterClose.heapUsedMiB} MiB heap); after one more webhook: ${r.listenersHeldAfterNextEvent} (${r.memory.afterRelease.heapUsedMiB} MiB heap)`,
   );
   console.log(
     `  server CPU ${r.server.cpuMsPerWebhook} ms per webhook (${r.server.cpuMicrosPerSubscriberPerWebhook} µs per subscriber); event loop ${Math.round(r.server.eventLoopUtilization * 100)}% busy` +

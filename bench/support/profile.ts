@@ -66,6 +66,7 @@ const LAYERS: Array<[string, (frame: CallFrame) => boolean]> = [
   ['JSON serialization', (f) => f.functionName === 'stringify' || f.functionName === 'stringifyMessage'],
   ['graphql-ws per-subscriber loop', (f) => /\/graphql-ws\//.test(f.url)],
   ['GraphQL execution (executor, envelop, pothos, resolvers)', (f) => /\/node_modules\/(@graphql-tools|@envelop|@pothos|graphql|graphql-yoga|@graphql-yoga\/(?!subscription)[^/]+|@whatwg-node\/promise-helpers|@escape\.tech)\//.test(f.url) || /\/src\/graphql\/(schema\/(message|agent|conversation)|builder)/.test(f.url)],
+  ['subscription hub: dispatch, per-subscriber accepts, frames', (f) => /\/src\/(graphql\/subscriptionHub|http\/graphqlWs)/.test(f.url)],
   ['event bus and per-subscriber filter', (f) => /\/node_modules\/(@repeaterjs|@graphql-yoga\/subscription)\//.test(f.url) || /\/src\/(events\/|graphql\/schema\/events)/.test(f.url)],
   ['webhook, workflow and store', (f) => /\/node_modules\/(fastify|@fastify\/[^/]+|find-my-way|mingo|pino|sonic-boom|zod|undici)\//.test(f.url) || /\/src\/(store|workflow|whatsapp|jobs|http|app|metrics)/.test(f.url) || /^node:_http/.test(f.url)],
 ];

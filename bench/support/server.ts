@@ -40,7 +40,9 @@ export interface ServerStats {
   /** performance.eventLoopUtilization() raw counters, to diff between two readings. */
   elu: { idle: number; active: number; utilization: number };
   activeSubscriptions: number;
-  /** Listeners on the in-process bus: one per live subscription. */
+  /** Subscriptions the fan-out serves (src/graphql/subscriptionHub.ts). */
+  hubSubscribers: number;
+  /** Listeners on the in-process bus: the fan-out's one while it serves anyone. */
   busListeners: number | null;
   /** Domain events published since start, by type. */
   eventsByType: Record<string, number>;
@@ -123,6 +125,7 @@ async function main() {
             cpuSystemMicros: cpu.system,
             elu: { idle: elu.idle, active: elu.active, utilization: elu.utilization },
             activeSubscriptions: app.http.activeSubscriptions(),
+            hubSubscribers: app.subscriptions.size(),
             busListeners: busListeners(),
             eventsByType: { ...eventsByType },
             receivedAt: { ...receivedAt },
