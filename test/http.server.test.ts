@@ -306,6 +306,31 @@ async function start(
   return started;
 }
 
+/**
+ * One graphql-ws connection spoken by hand, for what the graphql-ws client
+ * hides: several operations on one socket, every message as sent, and a
+ * socket that can stop reading.
+ */
+async function rawGraphqlWs(url: string, token: string, headers: Record<string, string> = {}) {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, GRAPHQL_TRANSPORT_WS_PROTOCOL, { headers });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const received: Array<{ id?: string; type: string; payload?: any }> = [];
+  socket.on('message', (data) => received.push(JSON.parse(String(data))));
+  await new Promise((resolve) => socket.once('open', resolve));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await vi.waitFor(() => expect(received.some((m) => m.type === 'connection_ack')).toBe(true));
+  return {
+    socket,
+    closed,
+    start: (id: string, query: string) => socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } })),
+    /** Messages for one operation id, once there are at least `count`. */
+    async messagesFor(id: string, count: number) {
+      await vi.waitFor(() => expect(received.filter((m) => m.id === id).length).toBeGreaterThanOrEqual(count));
+      return received.filter((m) => m.id === id);
+    },
+  };
+}
+
 function probe<T = Record<string, any>>(url: string, document: string, token?: string): SubscriptionProbe<T> {
   const p = subscribe<T>(url, document, undefined, token);
   probes.push(p as SubscriptionProbe<unknown>);
@@ -563,6 +588,45 @@ describe('rate limits on /graphql', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 
+  it('spends the same budget on every graphql-ws operation, refusing one over it without closing the socket', async () => {
+    const { url, test } = await start({ RATE_LIMIT_PER_MINUTE: '4', RATE_LIMIT_IP_PER_MINUTE: '100' });
+    for (let i = 0; i < 2; i++) expect((await gql(url, '{ transport }', undefined, 'alice-token')).status).toBe(200);
+
+    const ws = await rawGraphqlWs(url, 'alice-token');
+    ws.start('query', '{ transport }');
+    expect(await ws.messagesFor('query', 2)).toEqual([
+      { id: 'query', type: 'next', payload: { data: { transport: 'ws' } } },
+      { id: 'query', type: 'complete' },
+    ]);
+    ws.start('pings', 'subscription { ping }');
+    await vi.waitFor(() => expect(test.pings.size).toBe(1));
+
+    ws.start('over', '{ transport }');
+    const [refusal] = await ws.messagesFor('over', 1);
+    expect(refusal).toMatchObject({ type: 'error', payload: [{ message: expect.stringMatching(/^Too many requests; retry in \d+ s$/), extensions: { code: 'RATE_LIMITED' } }] });
+    expect(refusal!.payload[0].extensions.retryAfter).toBeGreaterThanOrEqual(1);
+
+    // The socket and the operations it already runs carry on; HTTP finds the budget spent too.
+    test.pings.publish('still here');
+    expect(await ws.messagesFor('pings', 1)).toEqual([{ id: 'pings', type: 'next', payload: { data: { ping: 'still here for Alice over ws' } } }]);
+    expect((await gql(url, '{ transport }', undefined, 'alice-token')).status).toBe(429);
+    ws.socket.close();
+  });
+
+  it('behind a proxy (TRUST_PROXY), counts each client by X-Forwarded-For on both transports', async () => {
+    const { url } = await start({ TRUST_PROXY: 'true', RATE_LIMIT_PER_MINUTE: '100', RATE_LIMIT_IP_PER_MINUTE: '2' });
+    const via = (client: string) => ({ 'content-type': 'application/json', authorization: 'Bearer alice-token', 'x-forwarded-for': `${client}, 10.0.0.1` });
+    const query = JSON.stringify({ query: '{ transport }' });
+    expect((await postRaw(url, query, via('203.0.113.7'))).status).toBe(200);
+    const ws = await rawGraphqlWs(url, 'alice-token', { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' });
+    ws.start('second', '{ transport }');
+    expect((await ws.messagesFor('second', 1))[0]).toMatchObject({ type: 'next' });
+    expect((await postRaw(url, query, via('203.0.113.7'))).status).toBe(429);
+    // Another client behind the same proxy has its own budget.
+    expect((await postRaw(url, query, via('198.51.100.2'))).status).toBe(200);
+    ws.socket.close();
+  });
+
   describe.skipIf(!redisReachable)('with Redis', () => {
     it('shares one budget between instances', async () => {
       const redis = new Redis(redisUrl!, { maxRetriesPerRequest: 1 });
@@ -693,13 +757,8 @@ describe('graphql-ws with the subscription hub', () => {
 
   it('closes a socket that stops reading (1013) instead of buffering without bound', async () => {
     const { url, test, server } = await start({}, withHub(64 * 1024));
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, GRAPHQL_TRANSPORT_WS_PROTOCOL);
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    const acked = new Promise<void>((resolve) => socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve()));
-    await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer alice-token' } }));
-    await acked;
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { live }' } }));
+    const { socket, closed, start: operation } = await rawGraphqlWs(url, 'alice-token');
+    operation('1', 'subscription { live }');
     await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(1));
 
     // The client stops reading; the kernel's buffers fill, then the server's.

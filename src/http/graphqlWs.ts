@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AgentDoc } from '../domain/model.js';
 import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { parseBearer } from './bearer.js';
+import type { RateLimitVerdict } from './rateLimit.js';
 import { asBadUserInput, isRequestError, type GraphqlYoga, type Principal } from './yoga.js';
 
 export interface GraphqlWsOptions {
@@ -24,6 +25,12 @@ export interface GraphqlWsOptions {
   isProduction: boolean;
   /** Largest accepted message, the WebSocket counterpart of the HTTP body limit. */
   maxPayload: number;
+  /**
+   * Spends one request of the HTTP budget for each operation a client starts,
+   * so WebSocket is no way around the rate limits; the connection's upgrade
+   * request and bearer token (null when anonymous) identify the client.
+   */
+  rateLimit(request: IncomingMessage, token: string | null): Promise<RateLimitVerdict>;
   /** Serves the subscriptions it can (the desk's, built on `eventsFor`) as one fan-out; without it each subscriber runs its own. */
   hub?: SubscriptionHub;
   /**
@@ -63,6 +70,11 @@ function refuseUpgrade(socket: Duplex, status: number, text: string) {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+/** The HTTP route's 429 body, as an operation error: the socket stays open. */
+function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`Too many requests; retry in ${retryAfterSeconds} s`, { extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterSeconds } });
+}
+
 /** What graphql-js's subscribe() does with a source stream: each event executed for this one subscriber. */
 function perSubscriber(source: AsyncIterable<unknown>, run: Run): AsyncIterableIterator<ExecutionResult> {
   const events = source[Symbol.asyncIterator]();
@@ -89,6 +101,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
   const connections = new Set<ConnectionContext>();
   const viewers = new WeakMap<ConnectionContext, AgentDoc | null>();
+  const tokens = new WeakMap<ConnectionContext, string>();
   // The envelop instance that prepared an operation runs it too; keyed by the
   // operation's context object, which graphql-ws passes back untouched.
   const operations = new WeakMap<object, Operation>();
@@ -172,9 +185,12 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         options.settle(ctx.extra.request, { viewer, transport: 'ws' });
         connections.add(ctx);
         viewers.set(ctx, viewer);
+        if (credentials.kind === 'bearer') tokens.set(ctx, credentials.token);
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
+        const verdict = await options.rateLimit(ctx.extra.request, tokens.get(ctx) ?? null);
+        if (!verdict.allowed) return [rateLimited(verdict.retryAfterSeconds)];
         const enveloped = options.yoga.getEnveloped({ req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         let document: DocumentNode;
         try {

@@ -4,6 +4,7 @@
 // schema, authentication, readiness and metrics all arrive as options.
 import type { AddressInfo } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
@@ -127,6 +128,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     logger,
     isProduction: config.isProduction,
     maxPayload: BODY_LIMIT,
+    // request.ip as Fastify derives it for HTTP, so both transports spend one per-IP budget.
+    rateLimit: (request, token) => rateLimiter.consume(config.trustProxy ? proxyAddr(request, () => true) : (request.socket.remoteAddress ?? ''), token),
     ...(options.subscriptionHub ? { hub: options.subscriptionHub } : {}),
     ...(options.slowSubscriberBytes ? { slowSubscriberBytes: options.slowSubscriberBytes } : {}),
   });
