@@ -91,7 +91,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger.info('events and outbox: in-process (set REDIS_URL to share them between instances)');
   }
 
-  const meters = createDeskMetrics({ store, queue, logger });
+  const subscriptions = createSubscriptionHub({ bus, logger: logger.child({ component: 'subscriptions' }) });
+  const meters = createDeskMetrics({ store, queue, logger, liveSubscriptions: () => subscriptions.size() });
 
   const missing = missingWhatsAppSettings(config.whatsapp);
   if (missing.length) logger.warn(`WhatsApp sending is off until ${missing.join(' and ')} are set; inbound webhooks still work`);
@@ -162,7 +163,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     retryIntegration: (name) => plugins.retryDeadLetters(name),
   };
 
-  const subscriptions = createSubscriptionHub({ bus, logger: logger.child({ component: 'subscriptions' }) });
   const http = await createHttpServer({
     logger,
     config,

@@ -1,7 +1,7 @@
 // Metrics as a team lead reads them: a short story on a controlled clock, then
 // the `metrics` query and the Prometheus endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConversationDocument, MetricsDocument, ResolveConversationDocument, SendReplyDocument, AddNoteDocument } from '../src/generated/graphql.js';
+import { ConversationDocument, MetricsDocument, ResolveConversationDocument, SendReplyDocument, AddNoteDocument, MessageAddedDocument } from '../src/generated/graphql.js';
 import type { ConversationDoc } from '../src/domain/model.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { eventually, startDesk, type Desk } from './support/desk.js';
@@ -94,7 +94,12 @@ describe('metrics query', () => {
 
 describe('Prometheus', () => {
   it('exposes desk gauges and counters on /metrics', async () => {
+    const live = await desk.admin.subscribe(MessageAddedDocument, {});
     const text = await (await fetch(`${desk.url}/metrics`)).text();
+    expect(text).toMatch(/desk_live_subscriptions 1\n/);
+    await live.close();
+    await eventually('the subscription to be released', () => desk.app.subscriptions.size() === 0);
+    expect(await (await fetch(`${desk.url}/metrics`)).text()).toMatch(/desk_live_subscriptions 0\n/);
     expect(text).toMatch(/desk_messages_total\{direction="inbound"\} 2/);
     expect(text).toMatch(/desk_agents_online 1/);
     expect(text).toMatch(/desk_queue_length 0/);

@@ -19,6 +19,8 @@ export interface DeskMetricsOptions {
   /** Defaults to a new registry. */
   register?: Registry;
   logger?: MetricsLogger;
+  /** Subscriptions this instance pushes live events to. */
+  liveSubscriptions?: () => number;
   /** A scrape waits at most this long for the store or the outbox before skipping those gauges. */
   collectTimeoutMs?: number;
   /** One reading of the store and one of the outbox serve every gauge scraped within this window (default 1 s). */
@@ -94,6 +96,17 @@ export function createDeskMetrics(options: DeskMetricsOptions): DeskMetrics {
   }).read;
   const outbox = snapshot('outbox', (): Promise<QueueStats[]> => options.queue.stats()).read;
 
+  const { liveSubscriptions } = options;
+  if (liveSubscriptions) {
+    new Gauge({
+      name: 'desk_live_subscriptions',
+      help: 'GraphQL subscriptions this instance pushes live events to',
+      registers,
+      collect() {
+        this.set(liveSubscriptions());
+      },
+    });
+  }
   new Gauge({
     name: 'desk_queue_length',
     help: 'Conversations waiting for an agent (QUEUED)',
