@@ -24,6 +24,7 @@ import { pluginRoutes } from './plugins/routes.js';
 import { newId } from './store/ids.js';
 import type { Store } from './store/port.js';
 import { createEmbeddedStore } from './store/embedded.js';
+import { watchEmbeddedPeers, type EmbeddedPeers } from './store/embeddedPeers.js';
 import { createMongoStore } from './store/mongo.js';
 import { createRepositories, type Repositories } from './store/repositories/index.js';
 import { createCloudApiClient } from './whatsapp/cloudApi.js';
@@ -79,12 +80,17 @@ export async function createApp(options: AppOptions): Promise<App> {
   let bus: EventBus;
   let queue: JobQueue;
   let redis: Redis | null = null;
+  let peers: EmbeddedPeers | null = null;
   if (config.redisUrl) {
     bus = createRedisEventBus({ redisUrl: config.redisUrl, channelPrefix: `${config.redisKeyPrefix}:`, logger });
     queue = createBullmqQueue({ redisUrl: config.redisUrl, prefix: `${config.redisKeyPrefix}-jobs`, logger });
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
     redis.on('error', (error) => logger.warn({ err: error }, 'redis (rate limiter) connection error'));
     logger.info('events and outbox: Redis (pub/sub and BullMQ)');
+    // An injected store is shared on purpose (tests run two instances over one).
+    if (store.kind === 'embedded' && !options.store) {
+      peers = watchEmbeddedPeers({ redis, key: `${config.redisKeyPrefix}:embedded-instances`, instanceId: newId(), logger });
+    }
   } else {
     bus = createInProcessEventBus();
     queue = createInProcessQueue({ logger });
@@ -217,6 +223,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         await queue.close();
         await plugins.close();
         await bus.close();
+        await peers?.close();
         if (redis) await redis.quit().catch(() => undefined);
         for (const close of closers.reverse()) await close();
       })();
