@@ -7,7 +7,7 @@
 //   npx tsx bench/subscriptions.ts --quick               # 500 subscribers, 5 messages
 //   options: --subscribers 5000 --messages 20 --interval 200 --baseline 10
 //            --batch 250 --agents 9 --profile --skip-floor --floor-frames 1|2
-//            --json out.json
+//            --json out.json --redis redis://127.0.0.1:6379   (the bus and outbox on Redis)
 //            --server-node-option=--max-semi-space-size=64   (repeatable)
 //
 // The server runs in a child process (bench/support/server.ts, forked with
@@ -46,6 +46,7 @@ import { CreateAgentDocument, MessageAddedDocument, type MessageAddedSubscriptio
 import { signBody } from '../src/whatsapp/signature.js';
 import { inboundWebhook, newWamid, startWhatsAppEmulator, type WhatsAppEmulator } from '../test/emulators/whatsappCloud.js';
 import { gql } from '../test/support/gqlClient.js';
+import { deleteKeys } from '../test/support/redis.js';
 import { summarizeProfileFile, type ProfileSummary } from './support/profile.js';
 import type { FloorBroadcast, ServerReply, ServerRequest, ServerStats } from './support/server.js';
 
@@ -63,6 +64,7 @@ const { values: args } = parseArgs({
     'floor-frames': { type: 'string', default: '1' },
     'server-node-option': { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
+    redis: { type: 'string' },
   },
 });
 
@@ -940,6 +942,7 @@ async function main() {
   const cleanup = async () => {
     await server?.stop().catch(() => undefined);
     await emulator?.close().catch(() => undefined);
+    if (args.redis) await deleteKeys(args.redis, `bench${process.pid}*`).catch(() => undefined);
   };
   const deadline = setTimeout(() => {
     console.error(`\nbench/subscriptions: the run passed its ${RUN_DEADLINE_MS / 1000} s deadline; tearing down`);
@@ -970,6 +973,8 @@ async function main() {
         RATE_LIMIT_PER_MINUTE: '1000000',
         RATE_LIMIT_IP_PER_MINUTE: '1000000',
         SHUTDOWN_TIMEOUT: '10s',
+        // The bus over Redis pub/sub (and the outbox on BullMQ), as with several instances.
+        ...(args.redis ? { REDIS_URL: args.redis, REDIS_KEY_PREFIX: `bench${process.pid}` } : {}),
       },
       nodeOptions,
     );
@@ -1014,7 +1019,7 @@ async function main() {
         intervalMs: INTERVAL_MS,
         batch: BATCH,
         tokens: `admin + ${AGENTS} agents, round robin over the subscribers`,
-        server: 'one instance in a child process: embedded store, in-process bus, NODE_ENV=production, LOG_LEVEL=warn, ASSIGNMENT_POLICY=manual',
+        server: `one instance in a child process: embedded store, ${args.redis ? 'Redis bus and BullMQ outbox' : 'in-process bus'}, NODE_ENV=production, LOG_LEVEL=warn, ASSIGNMENT_POLICY=manual`,
         serverNodeOptions: nodeOptions,
       },
       baseline,
