@@ -453,6 +453,41 @@ describe('plugin state', () => {
     expect(claims.filter(Boolean)).toHaveLength(1);
     expect(await b.setIfAbsent('event-1', true)).toBe(true);
   });
+
+  it('forgets a key past its ttl: it reads as absent and one caller may set it again', async () => {
+    const store = createEmbeddedStore();
+    let now = new Date('2026-01-01T00:00:00Z');
+    const state = createPluginState(store, 'crm', () => now);
+    await state.set('dedupe', 'first', { ttlMs: 60_000 });
+    await state.set('ticket', 42);
+    expect(await state.setIfAbsent('dedupe', 'again', { ttlMs: 60_000 })).toBe(false);
+
+    now = new Date(now.getTime() + 60_000);
+    expect(await state.get('dedupe')).toBeNull();
+    expect(await state.get('ticket')).toBe(42);
+    const takeovers = await Promise.all(Array.from({ length: 10 }, (_, i) => state.setIfAbsent('dedupe', `second ${i}`, { ttlMs: 60_000 })));
+    expect(takeovers.filter(Boolean)).toHaveLength(1);
+    expect(await state.get('dedupe')).toMatch(/^second \d$/);
+
+    // set() without a ttl makes a key permanent again.
+    await state.set('dedupe', 'kept');
+    now = new Date(now.getTime() + 365 * 24 * 3_600_000);
+    expect(await state.get('dedupe')).toBe('kept');
+  });
+
+  it('the host sweep deletes expired keys and nothing else', async () => {
+    const store = createEmbeddedStore();
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    const past = createPluginState(store, 'crm', () => anHourAgo);
+    await past.set('expired', true, { ttlMs: 60_000 });
+    await past.setIfAbsent('expired-too', true, { ttlMs: 60_000 });
+    await past.set('permanent', true);
+    await createPluginState(store, 'crm').set('fresh', true, { ttlMs: 60_000 });
+
+    await startHost([], { store });
+    const keys = (await store.collection<{ _id: string; key: string }>(COLLECTIONS.pluginState).find({})).map((d) => d.key).sort();
+    expect(keys).toEqual(['fresh', 'permanent']);
+  });
 });
 
 // ---- loading ----

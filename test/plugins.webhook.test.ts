@@ -7,9 +7,11 @@ import webhookPlugin, { deliveryIdFor } from '../plugins/webhook/index.js';
 import type { ConversationDoc } from '../src/domain/model.js';
 import type { DomainEvent } from '../src/events/types.js';
 import { createInProcessQueue } from '../src/jobs/inProcess.js';
-import type { ConversationRef, DeskApi, PluginRequest } from '../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, type ConversationRef, type DeskApi, type PluginRequest } from '../src/plugins/contract.js';
 import { createPluginHost, PluginConfigError } from '../src/plugins/host.js';
-import type { HostLogger, PluginHost } from '../src/plugins/host.js';
+import type { HostLogger, PluginHost, PluginStateDoc } from '../src/plugins/host.js';
+import { COLLECTIONS } from '../src/store/collections.js';
+import type { Store } from '../src/store/port.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { newId } from '../src/store/ids.js';
 import { buildConversation, buildCustomer, buildMessage } from './support/eventFactory.js';
@@ -125,12 +127,13 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function startWebhook(env: Record<string, string | undefined>, desk: DeskApi = recordingDesk().desk): Promise<{ host: PluginHost; drained: () => Promise<void> }> {
+async function startWebhook(env: Record<string, string | undefined>, desk: DeskApi = recordingDesk().desk): Promise<{ host: PluginHost; store: Store; drained: () => Promise<void> }> {
   const queue = createInProcessQueue({ logger });
+  const store = createEmbeddedStore();
   const host = await createPluginHost({
     plugins: [{ plugin: webhookPlugin }],
     env: { WEBHOOK_SECRET: SECRET, ...env },
-    store: createEmbeddedStore(),
+    store,
     queue,
     desk: () => desk,
     logger,
@@ -141,7 +144,7 @@ async function startWebhook(env: Record<string, string | undefined>, desk: DeskA
     await queue.close();
     await host.close();
   });
-  return { host, drained: () => queue.drained(8_000) };
+  return { host, store, drained: () => queue.drained(8_000) };
 }
 
 async function withReceiver(path?: string): Promise<Receiver> {
@@ -273,8 +276,8 @@ describe('webhook plugin: inbound', () => {
   async function inboundHost() {
     const receiver = await withReceiver();
     const recorded = recordingDesk([conversation]);
-    const { host } = await startWebhook({ WEBHOOK_URLS: receiver.url }, recorded.desk);
-    return { host, ...recorded };
+    const { host, store } = await startWebhook({ WEBHOOK_URLS: receiver.url }, recorded.desk);
+    return { host, store, ...recorded };
   }
 
   it('posts an agent reply and resolves a conversation through the desk', async () => {
@@ -333,7 +336,7 @@ describe('webhook plugin: inbound', () => {
   });
 
   it('acts once on a delivery id sent twice, and lets a failed one be retried', async () => {
-    const { host, calls } = await inboundHost();
+    const { host, store, calls } = await inboundHost();
     const body = { action: 'reply', conversationId: 'conv-1', text: 'once' };
     expect(await host.handleRequest('webhook', signedRequest(body, { delivery: 'd-1' }))).toMatchObject({ status: 200 });
     expect(await host.handleRequest('webhook', signedRequest(body, { delivery: 'd-1' }))).toEqual({ status: 200, body: { ok: true, duplicate: true } });
@@ -343,5 +346,10 @@ describe('webhook plugin: inbound', () => {
     expect(await host.handleRequest('webhook', signedRequest(missing, { delivery: 'd-2' }))).toMatchObject({ status: 404 });
     expect(await host.handleRequest('webhook', signedRequest(missing, { delivery: 'd-2' }))).toMatchObject({ status: 404 });
     expect(calls.filter((c) => c.method === 'resolveConversation')).toHaveLength(2);
+
+    // The marks are kept for a while, not for good.
+    const marks = await store.collection<PluginStateDoc>(COLLECTIONS.pluginState).find({ plugin: 'webhook' });
+    expect(marks.map((m) => m.key).sort()).toEqual(['inbound/d-1', 'inbound/d-2']);
+    for (const mark of marks) expect(new Date(mark.expiresAt!).getTime() - new Date(mark.updatedAt).getTime()).toBe(DEDUPE_TTL_MS);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEDUPE_TTL_MS } from '../../src/plugins/contract.js';
 import hubspotPlugin, { hubspotConfigSchema, type HubSpotConfig } from './index.js';
 import { HubSpotEmulator, type CrmObject } from '../../test/emulators/hubspot.js';
 import { conversationStory, viaJson, type ConversationStory } from '../../test/support/eventFactory.js';
@@ -95,6 +96,14 @@ describe('hubspot plugin: desk → HubSpot', () => {
     await plugin.deliver(viaJson(story.reopened()));
     expect(ticket.properties['hs_pipeline_stage']).toBe('1');
     expect(hubspot.objects.tickets.size).toBe(1);
+
+    // Ids learned from HubSpot are kept for good; dedupe marks only for a while.
+    const kept = { ...plugin.state.ttlsOf('ticket:'), ...plugin.state.ttlsOf('contact:'), ...plugin.state.ttlsOf('phone:') };
+    expect(Object.keys(kept)).toHaveLength(3);
+    expect(new Set(Object.values(kept))).toEqual(new Set([null]));
+    const marks = { ...plugin.state.ttlsOf('delivered:'), ...plugin.state.ttlsOf('ticket-attempt:') };
+    expect(Object.keys(marks).length).toBeGreaterThan(5);
+    expect(new Set(Object.values(marks))).toEqual(new Set([DEDUPE_TTL_MS]));
   });
 
   it('uses the contact search finds, and remembers it instead of searching again', async () => {

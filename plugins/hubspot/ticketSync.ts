@@ -1,7 +1,7 @@
 // Desk → HubSpot: the customer is a contact, each conversation a ticket in the
 // configured pipeline, every WhatsApp message a WHATS_APP communication on both,
 // every note a note on the ticket; resolve and reopen move the ticket's stage.
-import { toDate, type DeskApi, type DomainEvent, type PluginCustomer, type PluginLogger, type PluginMessage, type PluginState } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, toDate, type DeskApi, type DomainEvent, type PluginCustomer, type PluginLogger, type PluginMessage, type PluginState } from '../../src/plugins/contract.js';
 import { ASSOCIATION, associate, type HubSpotClient } from './client.js';
 import type { Ledger } from '../../src/plugins/contract.js';
 
@@ -92,7 +92,7 @@ export function createTicketSync(deps: TicketSyncDeps) {
         return found;
       }
     }
-    await state.set(attemptKey, Date.now());
+    await state.set(attemptKey, Date.now(), { ttlMs: DEDUPE_TTL_MS });
     const who = customer.name?.trim() ? `${customer.name.trim()} (+${customer.waId})` : `+${customer.waId}`;
     return client.createObject(
       'tickets',

@@ -7,7 +7,7 @@
 // popularised, so receivers can reuse their verification code.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { definePlugin, PermanentDeliveryError, RetryLaterError } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, definePlugin, PermanentDeliveryError, RetryLaterError } from '../../src/plugins/contract.js';
 import type { DeskApi, DomainEvent, HttpResponse, PluginContext, PluginRequest, PluginResponse, PluginState } from '../../src/plugins/contract.js';
 
 /** Requests signed more than this long ago (or ahead) are refused: a captured request cannot be replayed later. */
@@ -181,7 +181,7 @@ async function deliver(ctx: PluginContext<WebhookConfig>, event: DomainEvent): P
   if (failures.length === 0) return;
 
   for (const outcome of outcomes) {
-    if (outcome.ok) await state.set(sentKey(deliveryIdFor(event.id, outcome.url)), { at: new Date().toISOString() });
+    if (outcome.ok) await state.set(sentKey(deliveryIdFor(event.id, outcome.url)), { at: new Date().toISOString() }, { ttlMs: DEDUPE_TTL_MS });
   }
   const summary = failures.map((f) => f.error).join('; ');
   if (failures.every((f) => f.permanent)) {
@@ -277,7 +277,7 @@ async function inbound(ctx: PluginContext<WebhookConfig>, req: PluginRequest): P
   const response = await perform(ctx.desk, action).catch((error: unknown) => deskErrorResponse(ctx, error));
   if (dedupeKey) {
     const mark: ProcessedMark = { state: response.status === 200 ? 'done' : 'failed', at: new Date().toISOString() };
-    await ctx.state.set(dedupeKey, mark);
+    await ctx.state.set(dedupeKey, mark, { ttlMs: DEDUPE_TTL_MS });
   }
   return response;
 }
@@ -285,11 +285,11 @@ async function inbound(ctx: PluginContext<WebhookConfig>, req: PluginRequest): P
 /** 'new' when this request may act; otherwise what an earlier one with the same id did. */
 async function claimDelivery(state: PluginState, key: string): Promise<'new' | 'processing' | 'done'> {
   const processing: ProcessedMark = { state: 'processing', at: new Date().toISOString() };
-  if (await state.setIfAbsent(key, processing)) return 'new';
+  if (await state.setIfAbsent(key, processing, { ttlMs: DEDUPE_TTL_MS })) return 'new';
   const previous = await state.get<ProcessedMark>(key);
   if (previous?.state === 'failed') {
     // The earlier try failed (unknown conversation, window closed): let this one try again.
-    await state.set(key, processing);
+    await state.set(key, processing, { ttlMs: DEDUPE_TTL_MS });
     return 'new';
   }
   return previous?.state === 'processing' ? 'processing' : 'done';

@@ -1,7 +1,7 @@
 // Desk → Zendesk: one ticket per conversation, its comments mirroring the
 // WhatsApp exchange, its status following the conversation.
 import { createHash } from 'node:crypto';
-import { toDate, type DeskApi, type DomainEvent, type PluginCustomer, type PluginLogger, type PluginMessage, type PluginState } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, toDate, type DeskApi, type DomainEvent, type PluginCustomer, type PluginLogger, type PluginMessage, type PluginState } from '../../src/plugins/contract.js';
 import type { NewComment, ZendeskAudit, ZendeskClient } from './client.js';
 import type { Ledger } from '../../src/plugins/contract.js';
 
@@ -128,7 +128,7 @@ export function createTicketSync(deps: TicketSyncDeps) {
 
   async function rememberOwnComments(audit: ZendeskAudit | null): Promise<void> {
     for (const change of audit?.events ?? []) {
-      if (change.type === 'Comment' && change.id !== undefined) await state.set(ownCommentKey(change.id), true);
+      if (change.type === 'Comment' && change.id !== undefined) await state.set(ownCommentKey(change.id), true, { ttlMs: DEDUPE_TTL_MS });
     }
   }
 
@@ -150,13 +150,13 @@ export function createTicketSync(deps: TicketSyncDeps) {
           (!existing.created_at || Date.parse(existing.created_at) >= earlier.at - 60_000),
       );
       if (landed) {
-        await state.set(ownCommentKey(landed.id), true);
+        await state.set(ownCommentKey(landed.id), true, { ttlMs: DEDUPE_TTL_MS });
         logger.info({ ticketId: record.ticketId, commentId: landed.id }, 'zendesk: comment from an earlier attempt found, not posted again');
         return;
       }
     }
     await state.set(attemptKey, { at: Date.now() });
-    if (comment.public && comment.author_id === undefined) await state.set(pendingCommentKey(record.ticketId, comment.body), { at: Date.now() });
+    if (comment.public && comment.author_id === undefined) await state.set(pendingCommentKey(record.ticketId, comment.body), { at: Date.now() }, { ttlMs: DEDUPE_TTL_MS });
     const { audit } = await client.updateTicket(record.ticketId, { comment });
     await rememberOwnComments(audit);
     if (record.solvedInZendesk) await saveRecord(event.conversation._id, { ...record, solvedInZendesk: false });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { DeskApi, PluginLogger, PluginRequest, PluginResponse, PluginRoute, PluginState } from '../../src/plugins/contract.js';
 import type { Ledger } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS } from '../../src/plugins/contract.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyZendeskWebhook } from './signature.js';
 import { ownCommentKey, pendingCommentKey, ticketKey, type TicketRecord } from './ticketSync.js';
 
@@ -52,8 +53,8 @@ export function zendeskWebhookRoute(deps: ZendeskWebhookDeps): PluginRoute {
     const pending = await state.get<{ at: number; matched?: boolean }>(pendingKey);
     if (pending && !pending.matched && Date.now() - pending.at < PENDING_COMMENT_TTL_MS) {
       // Each pending body identifies one comment: a later identical reply typed in Zendesk still goes through.
-      await state.set(pendingKey, { ...pending, matched: true });
-      await state.set(ownCommentKey(commentId), true);
+      await state.set(pendingKey, { ...pending, matched: true }, { ttlMs: DEDUPE_TTL_MS });
+      await state.set(ownCommentKey(commentId), true, { ttlMs: DEDUPE_TTL_MS });
       return true;
     }
     return false;

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEDUPE_TTL_MS } from '../../src/plugins/contract.js';
 import zendeskPlugin, { zendeskConfigSchema, type ZendeskConfig } from './index.js';
 import { ZendeskEmulator, type ZendeskTicket } from '../../test/emulators/zendesk.js';
 import { conversationStory, viaJson, type ConversationStory } from '../../test/support/eventFactory.js';
@@ -74,6 +75,12 @@ describe('zendesk plugin: desk → Zendesk', () => {
     await plugin.deliver(viaJson(story.reopened()));
     expect(ticket.status).toBe('open');
     expect(zendesk.tickets.size).toBe(1);
+
+    // What links the conversation to Zendesk is kept for good; dedupe marks only for a while.
+    expect(Object.values(plugin.state.ttlsOf('ticket:'))).toEqual([null]);
+    const marks = { ...plugin.state.ttlsOf('delivered:'), ...plugin.state.ttlsOf('own-comment:') };
+    expect(Object.keys(marks).length).toBeGreaterThan(5);
+    expect(new Set(Object.values(marks))).toEqual(new Set([DEDUPE_TTL_MS]));
   });
 
   it('creates the ticket from a desk reply when no customer message came first, and still links it once', async () => {

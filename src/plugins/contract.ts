@@ -44,12 +44,22 @@ export interface ConversationRef {
   waId: string;
 }
 
+/**
+ * How long a key lives. Keys without it are kept for good (ids learned from
+ * the CRM); give one to what only matters for a while (dedupe marks), or
+ * state grows with every event.
+ */
+export interface PluginStateOptions {
+  ttlMs?: number;
+}
+
 /** Small durable key-value state per plugin (ids learned from the CRM, ids of comments it posted). */
 export interface PluginState {
+  /** Null when absent or expired. */
   get<T = unknown>(key: string): Promise<T | null>;
-  set(key: string, value: unknown): Promise<void>;
-  /** Atomic: true when the key was absent and is now set; false when it existed. Use to dedupe. */
-  setIfAbsent(key: string, value: unknown): Promise<boolean>;
+  set(key: string, value: unknown, options?: PluginStateOptions): Promise<void>;
+  /** Atomic: true when the key was absent (or expired) and is now set; false when it existed. Use to dedupe. */
+  setIfAbsent(key: string, value: unknown, options?: PluginStateOptions): Promise<boolean>;
 }
 
 /** The narrow way into the desk a plugin gets. */
@@ -138,4 +148,4 @@ export class PermanentDeliveryError extends Error {
   }
 }
 
-export { Ledger } from './ledger.js';
+export { DEDUPE_TTL_MS, Ledger } from './ledger.js';

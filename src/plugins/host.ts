@@ -20,6 +20,7 @@ import type {
   PluginRequest,
   PluginResponse,
   PluginState,
+  PluginStateOptions,
 } from './contract.js';
 import { createHttpClient } from './httpClient.js';
 
@@ -119,6 +120,8 @@ export interface PluginStateDoc {
   plugin: string;
   key: string;
   value: unknown;
+  /** Absent or null: kept for good. Past it the key reads as absent, and the sweep deletes it. */
+  expiresAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -179,6 +182,7 @@ export async function createPluginHost(options: PluginHostOptions): Promise<Plug
   const concurrency = options.concurrency ?? 4;
   const http = options.http ?? createHttpClient();
   const deliveries = store.collection<PluginDeliveryDoc>(COLLECTIONS.pluginDeliveries);
+  const states = store.collection<PluginStateDoc>(COLLECTIONS.pluginState);
   const hostLogger = options.logger.child({ component: 'plugins' });
 
   // Every setting is checked before any plugin starts, so a bad one stops
@@ -391,6 +395,7 @@ export async function createPluginHost(options: PluginHostOptions): Promise<Plug
       }
       await deliveries.deleteMany({ plugin: m.name, state: 'done', deliveredAt: { $lt: new Date(now.getTime() - retentionMs) } });
     }
+    await states.deleteMany({ expiresAt: { $lte: now } });
   }
 
   /** The tail of each conversation's chain of recordings in progress. */
@@ -548,37 +553,46 @@ async function closePlugins(mounted: MountedPlugin[], logger: HostLogger): Promi
 }
 
 /** PluginState over plugin_state: one document per plugin+key. */
-export function createPluginState(store: Store, plugin: string): PluginState {
+export function createPluginState(store: Store, plugin: string, clock: () => Date = () => new Date()): PluginState {
   const states: Collection<PluginStateDoc> = store.collection<PluginStateDoc>(COLLECTIONS.pluginState);
   const idOf = (key: string) => `${plugin}/${key}`;
+  const expiryOf = (now: Date, options?: PluginStateOptions) => (options?.ttlMs !== undefined ? new Date(now.getTime() + options.ttlMs) : null);
+  const fields = (value: unknown, now: Date, options?: PluginStateOptions) => ({ value: value ?? null, expiresAt: expiryOf(now, options), updatedAt: now });
   return {
     async get<T = unknown>(key: string): Promise<T | null> {
       const doc = await states.findOne({ _id: idOf(key) });
-      return doc ? ((doc.value ?? null) as T | null) : null;
+      if (!doc || isExpired(doc, clock())) return null;
+      return (doc.value ?? null) as T | null;
     },
-    async set(key, value) {
-      const now = new Date();
-      const update = { $set: { value: value ?? null, updatedAt: now }, $setOnInsert: { _id: idOf(key), createdAt: now } };
+    async set(key, value, options) {
+      const now = clock();
+      const update = { $set: fields(value, now, options), $setOnInsert: { _id: idOf(key), createdAt: now } };
       try {
         await states.findOneAndUpdate({ plugin, key }, update, { upsert: true });
       } catch (error) {
         // Two upserts raced to insert: the other one won, so update it.
         if (!isDuplicateKey(error)) throw error;
-        await states.updateOne({ plugin, key }, { $set: { value: value ?? null, updatedAt: now } });
+        await states.updateOne({ plugin, key }, { $set: fields(value, now, options) });
       }
     },
-    async setIfAbsent(key, value) {
-      const now = new Date();
+    async setIfAbsent(key, value, options) {
+      const now = clock();
       try {
         // The unique _id (and unique plugin+key index) makes this the atomic test-and-set.
-        await states.insertOne({ _id: idOf(key), plugin, key, value: value ?? null, createdAt: now, updatedAt: now });
+        await states.insertOne({ _id: idOf(key), plugin, key, ...fields(value, now, options), createdAt: now });
         return true;
       } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
+      // Present but expired (the sweep has not run yet): take it over, atomically, once.
+      const taken = await states.updateOne({ _id: idOf(key), expiresAt: { $lte: now } }, { $set: { ...fields(value, now, options), createdAt: now } });
+      return taken.matchedCount === 1;
     },
   };
+}
+
+function isExpired(doc: PluginStateDoc, now: Date): boolean {
+  return doc.expiresAt != null && toMs(doc.expiresAt) <= now.getTime();
 }
 
 function isDuplicateKey(error: unknown): boolean {

@@ -8,6 +8,14 @@ interface Claim {
   at: number;
 }
 
+/**
+ * How long dedupe marks are kept: well past the last retry of anyone who
+ * redelivers (the plugin host's own, CRMs' webhooks: HubSpot's last within a
+ * day). Without a limit they would grow with every event.
+ */
+export const DEDUPE_TTL_MS = 7 * 24 * 3_600_000;
+const forAWhile = { ttlMs: DEDUPE_TTL_MS };
+
 /** A claim still 'processing' after this long belongs to a process that died mid-way: it may be taken over. */
 const ABANDONED_AFTER_MS = 2 * 60_000;
 
@@ -19,10 +27,10 @@ export class Ledger {
    * and then call settle. False: it was handled already or is being handled.
    */
   async claim(key: string, now = Date.now()): Promise<boolean> {
-    if (await this.state.setIfAbsent(key, { status: 'processing', at: now } satisfies Claim)) return true;
+    if (await this.state.setIfAbsent(key, { status: 'processing', at: now } satisfies Claim, forAWhile)) return true;
     const claim = await this.state.get<Claim>(key);
     if (claim?.status === 'failed' || (claim?.status === 'processing' && now - claim.at > ABANDONED_AFTER_MS)) {
-      await this.state.set(key, { status: 'processing', at: now } satisfies Claim);
+      await this.state.set(key, { status: 'processing', at: now } satisfies Claim, forAWhile);
       return true;
     }
     return false;
@@ -30,7 +38,7 @@ export class Ledger {
 
   /** Marks claims done, or failed so that the sender's retry is acted on. */
   async settle(keys: string[], outcome: 'done' | 'failed'): Promise<void> {
-    for (const key of keys) await this.state.set(key, { status: outcome, at: Date.now() } satisfies Claim);
+    for (const key of keys) await this.state.set(key, { status: outcome, at: Date.now() } satisfies Claim, forAWhile);
   }
 
   async wasDelivered(eventId: string): Promise<boolean> {
@@ -38,6 +46,6 @@ export class Ledger {
   }
 
   async markDelivered(eventId: string): Promise<void> {
-    await this.state.set(`delivered:${eventId}`, Date.now());
+    await this.state.set(`delivered:${eventId}`, Date.now(), forAWhile);
   }
 }

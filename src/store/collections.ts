@@ -38,5 +38,5 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
   conversation_events: [{ key: { type: 1, at: 1 } }, { key: { conversationId: 1, at: 1 } }, { key: { agentId: 1, at: 1 } }],
   pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }, { key: { receivedAt: 1 } }],
   plugin_deliveries: [{ key: { plugin: 1, orderingKey: 1, seq: 1 } }, { key: { plugin: 1, state: 1 } }],
-  plugin_state: [{ key: { plugin: 1, key: 1 }, unique: true }],
+  plugin_state: [{ key: { plugin: 1, key: 1 }, unique: true }, { key: { expiresAt: 1 } }],
 };

@@ -20,6 +20,7 @@ import {
   type PluginRequest,
   type PluginResponse,
   type PluginState,
+  type PluginStateOptions,
 } from '../../src/plugins/contract.js';
 
 export const silentLogger: PluginLogger = {
@@ -74,20 +75,28 @@ export function createFetchHttpClient(options: { timeoutMs?: number } = {}): Plu
 /** PluginState in a Map; values are stored as JSON so nothing live leaks between calls (as with a real store). */
 export class MemoryPluginState implements PluginState {
   readonly entries = new Map<string, string>();
+  /** The ttl each key was last written with; null for a permanent key. Expiry itself is the host's (tested there). */
+  readonly ttls = new Map<string, number | null>();
 
   async get<T = unknown>(key: string): Promise<T | null> {
     const raw = this.entries.get(key);
     return raw === undefined ? null : (JSON.parse(raw) as T);
   }
 
-  async set(key: string, value: unknown): Promise<void> {
+  async set(key: string, value: unknown, options?: PluginStateOptions): Promise<void> {
     this.entries.set(key, JSON.stringify(value ?? null));
+    this.ttls.set(key, options?.ttlMs ?? null);
   }
 
-  async setIfAbsent(key: string, value: unknown): Promise<boolean> {
+  async setIfAbsent(key: string, value: unknown, options?: PluginStateOptions): Promise<boolean> {
     if (this.entries.has(key)) return false;
-    this.entries.set(key, JSON.stringify(value ?? null));
+    await this.set(key, value, options);
     return true;
+  }
+
+  /** Keys by prefix, with the ttl they were last written with. */
+  ttlsOf(prefix: string): Record<string, number | null> {
+    return Object.fromEntries([...this.ttls].filter(([key]) => key.startsWith(prefix)));
   }
 
   keys(prefix = ''): string[] {
