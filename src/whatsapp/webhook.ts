@@ -11,7 +11,6 @@
 //   fields needed to store it at all (id, from) is skipped, and reported in
 //   `problems` for the log.
 import { z } from 'zod';
-import { movesForward, statusesBefore } from '../domain/deliveryStatus.js';
 import type { DeliveryStatus, MediaRef, MessageError, MessageType } from '../domain/model.js';
 
 export class WebhookShapeError extends Error {
@@ -440,40 +439,8 @@ export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): 
 }
 
 // ---------------------------------------------------------------------------
-// Delivery status order.
-//
-// An outbound message goes QUEUED → SENT → DELIVERED → READ (`played`, for
-// voice messages, means the same as READ to the desk). Meta delivers statuses
-// late, twice and out of order, and may skip `delivered`, so an update is
-// applied only when it moves the message forward.
-//
-// FAILED: a `failed` status can follow `sent` (131047 arrives that way) and
-// even a `delivered` whose receipt overtook it, so it wins over everything
-// short of READ: once the customer has read a message, no later report can
-// make it undelivered. Nothing moves a message out of FAILED (retrying a
-// dead-lettered send is a deliberate act of the workflow, not a status).
-// RECEIVED belongs to inbound messages, which have no delivery statuses.
-//
-// The rule itself lives in the domain (src/domain/deliveryStatus.ts) so the
-// repositories' atomic preconditions and this module can never disagree.
-
-const FORWARD_RANK: Partial<Record<DeliveryStatus, number>> = { QUEUED: 0, SENT: 1, DELIVERED: 2, READ: 3 };
-
-/** Position on the forward path QUEUED < SENT < DELIVERED < READ; null for RECEIVED and FAILED. */
-export function deliveryStatusRank(status: DeliveryStatus): number | null {
-  return FORWARD_RANK[status] ?? null;
-}
-
-/** True when `next` moves a message currently at `current` forward (see the rules above). */
-export function advanceStatus(current: DeliveryStatus, next: DeliveryStatus): boolean {
-  return movesForward(current, next);
-}
-
-/**
- * The statuses `next` may replace: for an atomic update that states the
- * precondition, e.g. `{ whatsappId, status: { $in: statusesBefore('DELIVERED') } }`.
- */
-export { statusesBefore };
+// Webhook statuses as the desk's delivery statuses; which of them may replace
+// which is the domain's rule (src/domain/deliveryStatus.ts).
 
 export function mapStatus(status: WebhookStatus): DeliveryStatus {
   switch (status) {
