@@ -143,6 +143,21 @@ describe('subscription hub', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('keeps serving everyone when one subscriber\'s filter throws', async () => {
+    const { bus, hub, errors } = setup();
+    join(hub, bus, {
+      sees: () => {
+        throw new Error('filter bug');
+      },
+    });
+    const healthy = join(hub, bus);
+    bus.publish(messageEvent('one'));
+    bus.publish(messageEvent('two'));
+    await vi.waitFor(() => expect(texts(healthy)).toEqual(['one', 'two']));
+    expect(errors).toHaveLength(2);
+    expect(hub.size()).toBe(2);
+  });
+
   it('lets go at once: a returned subscriber gets nothing more, and the last one releases the bus', async () => {
     const { bus, hub } = setup();
     const staying = join(hub, bus);

@@ -103,11 +103,21 @@ export function createSubscriptionHub(options: { bus: EventBus; logger: HubLogge
     if (!interested) return;
     for (const group of interested) {
       let recipients: Member[] | null = null;
-      for (const member of group.members) if (member.accepts(event)) (recipients ??= []).push(member);
+      for (const member of group.members) if (accepts(member, event)) (recipients ??= []).push(member);
       if (recipients) {
         const to = recipients;
         group.tail = group.tail.then(() => deliver(group, event, to));
       }
+    }
+  }
+
+  /** A filter that throws costs its own subscriber the event, not everyone their subscriptions. */
+  function accepts(member: Member, event: DomainEvent): boolean {
+    try {
+      return member.accepts(event);
+    } catch (error) {
+      logger.error({ err: error, event: event.type }, 'a subscription filter failed; the event is not sent to that subscriber');
+      return false;
     }
   }
 
