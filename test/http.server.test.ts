@@ -695,6 +695,25 @@ describe('graphql-ws on /graphql', () => {
     expect(test.pings.size).toBe(0);
   });
 
+  it('drops a socket whose client stopped answering pings, ending its subscriptions; a live one stays', async () => {
+    const { url, test, server } = await start({}, { wsHeartbeatMs: 100 });
+    const live = probe<{ ping: string }>(url, 'subscription { ping }', 'alice-token');
+    const gone = await rawGraphqlWs(url, 'bob-token');
+    gone.start('1', 'subscription { ping }');
+    await vi.waitFor(() => expect(test.pings.size).toBe(2));
+
+    // The client vanishes without closing: it reads nothing more, so it answers no ping.
+    (gone.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    await vi.waitFor(() => expect(test.pings.size).toBe(1), { timeout: 2_000 });
+    expect(server.activeSubscriptions()).toBe(1);
+
+    await sleep(350); // several more heartbeats: the client that answers them stays
+    test.pings.publish('still here');
+    expect(await live.next()).toEqual({ data: { ping: 'still here for Alice over ws' } });
+    (gone.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await gone.closed).code).toBe(1006);
+  });
+
   it('applies the same armor and error rules as HTTP', async () => {
     const { url, test } = await start({ GRAPHQL_MAX_DEPTH: '2' });
     const deep = probe(url, '{ node { child { child { id } } } }', 'alice-token');

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AgentDoc } from '../domain/model.js';
 import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { parseBearer } from './bearer.js';
+import { startHeartbeat } from './wsHeartbeat.js';
 import type { RateLimitVerdict } from './rateLimit.js';
 import { asBadUserInput, isRequestError, type GraphqlYoga, type Principal } from './yoga.js';
 
@@ -39,6 +40,8 @@ export interface GraphqlWsOptions {
    * without bound; reconnecting, it refetches what it missed.
    */
   slowSubscriberBytes?: number;
+  /** How often sockets are pinged; one silent for a whole interval is dropped (src/http/wsHeartbeat.ts). */
+  heartbeatMs?: number;
 }
 
 export const SLOW_SUBSCRIBER_BYTES = 8 * 1024 * 1024;
@@ -241,6 +244,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   };
   options.server.on('upgrade', onUpgrade);
+  const stopHeartbeat = startHeartbeat(wss, options.heartbeatMs);
 
   return {
     activeSubscriptions() {
@@ -252,6 +256,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     },
     async close() {
       closing = true;
+      stopHeartbeat();
       options.server.off('upgrade', onUpgrade);
       await disposable.dispose();
     },

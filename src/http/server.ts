@@ -56,6 +56,8 @@ export interface HttpServerOptions {
   subscriptionHub?: SubscriptionHub;
   /** See GraphqlWsOptions.slowSubscriberBytes. */
   slowSubscriberBytes?: number;
+  /** See GraphqlWsOptions.heartbeatMs. */
+  wsHeartbeatMs?: number;
   /** Runs last in close(), after HTTP and WebSocket traffic has stopped. */
   onClose?: () => Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     rateLimit: (request, token) => rateLimiter.consume(config.trustProxy ? proxyAddr(request, () => true) : (request.socket.remoteAddress ?? ''), token),
     ...(options.subscriptionHub ? { hub: options.subscriptionHub } : {}),
     ...(options.slowSubscriberBytes ? { slowSubscriberBytes: options.slowSubscriberBytes } : {}),
+    ...(options.wsHeartbeatMs ? { heartbeatMs: options.wsHeartbeatMs } : {}),
   });
 
   observeRequestDurations(app, options.httpRequestDuration);
