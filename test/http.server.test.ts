@@ -714,6 +714,27 @@ describe('graphql-ws on /graphql', () => {
     expect((await gone.closed).code).toBe(1006);
   });
 
+  it('refuses operations beyond the per-connection limit, and takes new ones once others complete', async () => {
+    const { url, test } = await start({}, { wsMaxOperations: 2 });
+    const ws = await rawGraphqlWs(url, 'alice-token');
+    ws.start('a', 'subscription { ping }');
+    ws.start('b', 'subscription { ping }');
+    await vi.waitFor(() => expect(test.pings.size).toBe(2));
+    ws.start('c', 'subscription { ping }');
+    expect(await ws.messagesFor('c', 1)).toEqual([
+      { id: 'c', type: 'error', payload: [{ message: 'At most 2 operations may run at once on one connection', extensions: { code: 'BAD_USER_INPUT' } }] },
+    ]);
+    expect(test.pings.size).toBe(2);
+
+    ws.socket.send(JSON.stringify({ id: 'a', type: 'complete' }));
+    await vi.waitFor(() => expect(test.pings.size).toBe(1));
+    ws.start('d', 'subscription { ping }');
+    await vi.waitFor(() => expect(test.pings.size).toBe(2));
+    test.pings.publish('d works');
+    expect(await ws.messagesFor('d', 1)).toEqual([{ id: 'd', type: 'next', payload: { data: { ping: 'd works for Alice over ws' } } }]);
+    ws.socket.close();
+  });
+
   it('applies the same armor and error rules as HTTP', async () => {
     const { url, test } = await start({ GRAPHQL_MAX_DEPTH: '2' });
     const deep = probe(url, '{ node { child { child { id } } } }', 'alice-token');

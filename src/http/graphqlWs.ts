@@ -40,11 +40,14 @@ export interface GraphqlWsOptions {
    * without bound; reconnecting, it refetches what it missed.
    */
   slowSubscriberBytes?: number;
+  /** Operations one socket may run at once; a helpdesk tab needs a handful. */
+  maxOperationsPerSocket?: number;
   /** How often sockets are pinged; one silent for a whole interval is dropped (src/http/wsHeartbeat.ts). */
   heartbeatMs?: number;
 }
 
 export const SLOW_SUBSCRIBER_BYTES = 8 * 1024 * 1024;
+export const MAX_OPERATIONS_PER_SOCKET = 100;
 const TRY_AGAIN_LATER = 1013;
 
 export interface GraphqlWs {
@@ -109,6 +112,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
   // operation's context object, which graphql-ws passes back untouched.
   const operations = new WeakMap<object, Operation>();
   const slowSubscriberBytes = options.slowSubscriberBytes ?? SLOW_SUBSCRIBER_BYTES;
+  const maxOperations = options.maxOperationsPerSocket ?? MAX_OPERATIONS_PER_SOCKET;
   let closing = false;
 
   function operationFor(args: ExecutionArgs): Operation {
@@ -192,6 +196,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws has already entered this operation in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > maxOperations) {
+          return [new GraphQLError(`At most ${maxOperations} operations may run at once on one connection`, { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
         const verdict = await options.rateLimit(ctx.extra.request, tokens.get(ctx) ?? null);
         if (!verdict.allowed) return [rateLimited(verdict.retryAfterSeconds)];
         const enveloped = options.yoga.getEnveloped({ req: ctx.extra.request, socket: ctx.extra.socket, params: payload });

@@ -58,6 +58,8 @@ export interface HttpServerOptions {
   slowSubscriberBytes?: number;
   /** See GraphqlWsOptions.heartbeatMs. */
   wsHeartbeatMs?: number;
+  /** See GraphqlWsOptions.maxOperationsPerSocket. */
+  wsMaxOperations?: number;
   /** Runs last in close(), after HTTP and WebSocket traffic has stopped. */
   onClose?: () => Promise<void>;
 }
@@ -135,6 +137,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     ...(options.subscriptionHub ? { hub: options.subscriptionHub } : {}),
     ...(options.slowSubscriberBytes ? { slowSubscriberBytes: options.slowSubscriberBytes } : {}),
     ...(options.wsHeartbeatMs ? { heartbeatMs: options.wsHeartbeatMs } : {}),
+    ...(options.wsMaxOperations ? { maxOperationsPerSocket: options.wsMaxOperations } : {}),
   });
 
   observeRequestDurations(app, options.httpRequestDuration);
