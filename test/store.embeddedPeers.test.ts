@@ -14,6 +14,9 @@ const redisUrl = process.env.REDIS_URL;
 const skipReason = await redisUnavailable(redisUrl);
 if (skipReason) console.warn(`!!! The check for several instances on embedded stores was NOT tested: ${skipReason}.`);
 
+/** Heartbeats wait on Redis connections, slow when the whole suite runs at once. */
+const WAIT = { timeout: 5_000 };
+
 function capture() {
   const lines: Array<{ level: number; msg: string; instances?: number }> = [];
   const stream = new Writable({
@@ -36,7 +39,7 @@ describe.skipIf(skipReason !== null)('instances on embedded stores sharing one R
   function watcher(key: string, logger: ReturnType<typeof capture>['logger']): EmbeddedPeers {
     const redis = new Redis(redisUrl!, { enableOfflineQueue: false });
     clients.push(redis);
-    return watchEmbeddedPeers({ redis, key, instanceId: randomUUID(), logger, intervalMs: 100 });
+    return watchEmbeddedPeers({ redis, key, instanceId: randomUUID(), logger, intervalMs: 250 });
   }
 
   it('each reports the others once, and a closed or silent one stops counting', async () => {
@@ -48,19 +51,19 @@ describe.skipIf(skipReason !== null)('instances on embedded stores sharing one R
     clients.push(probe);
     await probe.zadd(key, Date.now() - 1_000, 'killed-instance');
     const a = watcher(key, first.logger);
-    await vi.waitFor(() => expect(a.count()).toBe(1));
+    await vi.waitFor(() => expect(a.count()).toBe(1), WAIT);
     expect(first.errors()).toEqual([]);
 
     const b = watcher(key, second.logger);
-    await vi.waitFor(() => expect([a.count(), b.count()]).toEqual([2, 2]));
-    await new Promise((r) => setTimeout(r, 350));
+    await vi.waitFor(() => expect([a.count(), b.count()]).toEqual([2, 2]), WAIT);
+    await new Promise((r) => setTimeout(r, 600)); // two more heartbeats each
     // Once each, not at every heartbeat.
     expect(first.errors()).toHaveLength(1);
     expect(second.errors()).toHaveLength(1);
     expect(second.errors()[0]).toMatchObject({ instances: 2, msg: expect.stringContaining('Set MONGODB_URI') });
 
     await b.close();
-    await vi.waitFor(() => expect(a.count()).toBe(1));
+    await vi.waitFor(() => expect(a.count()).toBe(1), WAIT);
     await a.close();
   });
 
@@ -71,7 +74,7 @@ describe.skipIf(skipReason !== null)('instances on embedded stores sharing one R
     const apps = [await createApp({ config: testConfig(env), logger: one.logger })];
     try {
       apps.push(await createApp({ config: testConfig(env), logger: two.logger }));
-      await vi.waitFor(() => expect(two.errors().map((l) => l.instances)).toEqual([2]));
+      await vi.waitFor(() => expect(two.errors().map((l) => l.instances)).toEqual([2]), WAIT);
       const probe = new Redis(redisUrl!);
       clients.push(probe);
       expect(await probe.zcard(`${prefix}:embedded-instances`)).toBe(2);
