@@ -71,23 +71,26 @@ describe.skipIf(skipReason !== null)('instances on embedded stores sharing one R
     const env = { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1' };
     const one = capture();
     const two = capture();
+    const probe = new Redis(redisUrl!);
+    clients.push(probe);
+    const instances = () => probe.zcard(`${prefix}:embedded-instances`);
     const apps = [await createApp({ config: testConfig(env), logger: one.logger })];
     try {
+      // Its first heartbeat waits for its Redis connection; the next instance's first one then finds it.
+      await vi.waitFor(async () => expect(await instances()).toBe(1), WAIT);
       apps.push(await createApp({ config: testConfig(env), logger: two.logger }));
       await vi.waitFor(() => expect(two.errors().map((l) => l.instances)).toEqual([2]), WAIT);
-      const probe = new Redis(redisUrl!);
-      clients.push(probe);
-      expect(await probe.zcard(`${prefix}:embedded-instances`)).toBe(2);
+      expect(await instances()).toBe(2);
 
       // Two instances over one injected store are one set of data: nothing to report.
       const shared = capture();
       const injected = await createApp({ config: testConfig(env), logger: shared.logger, store: apps[0]!.store });
       apps.push(injected);
       await new Promise((r) => setTimeout(r, 200));
-      expect(await probe.zcard(`${prefix}:embedded-instances`)).toBe(2);
+      expect(await instances()).toBe(2);
 
       await apps[1]!.close();
-      expect(await probe.zcard(`${prefix}:embedded-instances`)).toBe(1);
+      expect(await instances()).toBe(1);
     } finally {
       for (const app of apps) await app.close();
     }
