@@ -19,6 +19,7 @@ import { computeSupportMetrics, type SupportMetrics } from '../src/metrics/suppo
 import { COLLECTIONS } from '../src/store/collections.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import type { Collection, Doc, Store } from '../src/store/port.js';
+import { mulberry32 } from '../test/support/random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,17 +43,8 @@ const MONTH = { from: new Date(Date.UTC(2025, 2, 1)), to: new Date(Date.UTC(2025
 const WHOLE = { from: new Date(START), to: new Date(END) };
 const OPTIONS = { timeZone: 'America/New_York', businessHours: parseBusinessHours('mon-fri 09:00-17:30; sat 10:00-14:00', 'America/New_York') };
 
-/** mulberry32: a reproducible history. */
-function generator(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = generator(Number(args.seed));
+// A reproducible history.
+const random = mulberry32(Number(args.seed));
 const between = (min: number, max: number) => min + Math.floor(random() * (max - min));
 
 let idSequence = 0;

@@ -2,22 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { businessSecondsBetween, parseBusinessHours } from '../src/domain/businessHours.js';
 import { businessClock } from '../src/metrics/businessTime.js';
 import { offsetSegments, zoneClock } from '../src/metrics/zoneClock.js';
+import { mulberry32 } from './support/random.js';
 
 // The fast business clock must agree with the domain's minute walk to the
 // second, in zones with DST, half-hour offsets and overlapping intervals.
 
 const utc = (iso: string) => new Date(iso).getTime();
 
-/** A small deterministic generator (mulberry32) so failures reproduce. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so failures reproduce. */
+const random = mulberry32;
 
 describe('zoneClock', () => {
   it('reads offsets, weekdays and hours in a half-hour zone', () => {

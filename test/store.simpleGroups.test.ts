@@ -8,23 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { compileSimpleGroup } from '../src/store/embedded/simpleGroups.js';
 import type { Doc } from '../src/store/port.js';
+import { mulberry32 } from './support/random.js';
 
 const MISSING = Symbol('missing');
 const T0 = Date.UTC(2025, 2, 3, 10, 0, 0);
 const QUARTER_HOUR = 900_000;
 const at = (ms: number) => new Date(T0 + ms);
 
-/** mulberry32: small, seeded, good enough to pick test values. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 type Pool = (() => unknown)[];
 
