@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { businessSecondsBetween, parseBusinessHours } from '../src/domain/businessHours.js';
 import { businessClock } from '../src/metrics/businessTime.js';
-import { offsetSegments, zoneClock } from '../src/metrics/zoneClock.js';
+import { offsetSegments, zoneClock } from '../src/domain/zoneClock.js';
 import { mulberry32 } from './support/random.js';
 
 // The fast business clock must agree with the domain's minute walk to the

@@ -1,5 +1,5 @@
 import { businessSecondsBetween, type BusinessHours } from '../domain/businessHours.js';
-import { DAY_MS, offsetSegments, zoneClock } from './zoneClock.js';
+import { DAY_MS, offsetSegments, zoneClock } from '../domain/zoneClock.js';
 
 // The same answer as domain/businessHours.ts's businessSecondsBetween (which
 // asks Intl for the wall time of every minute: ~1 ms per hour of span, far too

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../store/port.js';
-import { localWeekdayHour, offsetSegments, zoneClock } from './zoneClock.js';
+import { localWeekdayHour, offsetSegments, zoneClock } from '../domain/zoneClock.js';
 
 // Volume is grouped in the pipeline by UTC quarter-hour and only then mapped
 // to the configured zone's weekday and hour, here, once per quarter-hour.

@@ -1,5 +1,6 @@
 import { evalExpr } from 'mingo/core';
 import type { Options } from 'mingo/types';
+import { zoneClock, type ZoneClock } from '../../domain/zoneClock.js';
 import { isPlainObject } from './values.js';
 
 export type ExpressionOperator = (obj: unknown, expr: unknown, options: Options) => unknown;
@@ -117,7 +118,7 @@ const QUARTER_HOUR_MS = 15 * 60_000;
  * minutes), so one answer holds for the whole quarter.
  */
 class TimeZoneOffsets {
-  private readonly formats = new Map<string, Intl.DateTimeFormat>();
+  private readonly clocks = new Map<string, ZoneClock>();
   private readonly memo = new Map<string, Map<number, number>>();
 
   minutes(zone: string, at: Date): number {
@@ -148,24 +149,13 @@ class TimeZoneOffsets {
   }
 
   private compute(zone: string, at: Date): number {
-    let format = this.formats.get(zone);
-    if (!format) {
+    let clock = this.clocks.get(zone);
+    if (!clock) {
       // Throws RangeError for an unknown zone, as MongoDB refuses one.
-      format = new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-      this.formats.set(zone, format);
+      clock = zoneClock(zone);
+      this.clocks.set(zone, clock);
     }
-    const fields: Record<string, number> = {};
-    for (const part of format.formatToParts(at)) if (part.type !== 'literal') fields[part.type] = Number(part.value);
-    const wall = Date.UTC(fields.year ?? 1970, (fields.month ?? 1) - 1, fields.day ?? 1, fields.hour ?? 0, fields.minute ?? 0, fields.second ?? 0);
-    return Math.round((wall - (at.getTime() - at.getUTCMilliseconds())) / 60_000);
+    return Math.round(clock.offsetAt(at.getTime()) / 60_000);
   }
+
 }
