@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { agentStatusEvent } from './support/eventFactory.js';
 import { redisUnavailable } from './support/redis.js';
 import { createInProcessEventBus, createRedisEventBus, type LiveEventBus, type RedisEventBus } from '../src/events/bus.js';
 import { toDate, type DomainEvent } from '../src/events/types.js';
@@ -15,27 +16,7 @@ const redisUrl = process.env.REDIS_URL;
 const redisSkipReason = await redisUnavailable(redisUrl);
 if (redisSkipReason) console.warn(`!!! The Redis event bus was NOT tested: ${redisSkipReason}. Set REDIS_URL to a reachable Redis to run it.`);
 
-function agentStatus(name: string): DomainEvent {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    at: now,
-    type: 'agent.status',
-    agent: {
-      _id: randomUUID(),
-      name,
-      email: `${name.toLowerCase()}@example.test`,
-      role: 'AGENT',
-      status: 'ONLINE',
-      capacity: 5,
-      activeConversations: 0,
-      lastAssignedAt: null,
-      statusChangedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    },
-  };
-}
+const agentStatus = (name: string): DomainEvent => agentStatusEvent({ name });
 
 /** Consumes a subscription in the background, as a GraphQL subscription would; stops after `limit` events. */
 function consume(bus: LiveEventBus, limit = Number.POSITIVE_INFINITY) {

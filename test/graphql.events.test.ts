@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from '../src/events/bus.js';
 import { eventsFor } from '../src/graphql/schema/events.js';
+import { agentStatusEvent } from './support/eventFactory.js';
 
 describe('eventsFor', () => {
   it('return() while waiting releases the bus listener immediately', async () => {
@@ -27,9 +28,8 @@ describe('eventsFor', () => {
     const feed = eventsFor(bus, ['agent.status'], (e) => e.agent.name === 'Keep');
     const first = feed.next();
     await new Promise((r) => setTimeout(r, 10));
-    const agent = (name: string) => ({ _id: name, name, email: `${name}@x.test`, role: 'AGENT' as const, status: 'ONLINE' as const, capacity: 1, activeConversations: 0, lastAssignedAt: null, statusChangedAt: new Date(), createdAt: new Date(), updatedAt: new Date() });
-    bus.publish({ id: '1', at: new Date(), type: 'agent.status', agent: agent('Drop') });
-    bus.publish({ id: '2', at: new Date(), type: 'agent.status', agent: agent('Keep') });
+    bus.publish({ ...agentStatusEvent({ name: 'Drop' }), id: '1' });
+    bus.publish({ ...agentStatusEvent({ name: 'Keep' }), id: '2' });
     const result = await first;
     expect(result.done).toBe(false);
     expect(result.value?.id).toBe('2');

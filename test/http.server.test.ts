@@ -23,13 +23,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testConfig, type Config } from '../src/config.js';
 import type { AgentDoc } from '../src/domain/model.js';
 import { createInProcessEventBus } from '../src/events/bus.js';
-import type { DomainEvent } from '../src/events/types.js';
 import { eventsFor } from '../src/graphql/schema/events.js';
 import { createSubscriptionHub } from '../src/graphql/subscriptionHub.js';
 import { acceptRawBody } from '../src/http/rawBody.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer, type HttpServerOptions } from '../src/http/server.js';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import WebSocket from 'ws';
+import { agentStatusEvent, buildAgentDoc } from './support/eventFactory.js';
 import { gql, subscribe, SubscriptionEnded, type SubscriptionProbe } from './support/gqlClient.js';
 
 // ---------------------------------------------------------------- the schema
@@ -205,20 +205,8 @@ function buildTestSchema() {
 
 function agent(id: string, name: string): AgentDoc {
   const at = new Date('2024-01-01T00:00:00Z');
-  return {
-    _id: id,
-    name,
-    email: `${name.toLowerCase()}@example.test`,
-    role: 'AGENT',
-    status: 'ONLINE',
-    capacity: 5,
-    activeConversations: 0,
-    tokenHash: createHash('sha256').update(`token-${id}`).digest('hex'),
-    lastAssignedAt: null,
-    statusChangedAt: at,
-    createdAt: at,
-    updatedAt: at,
-  };
+  const tokenHash = createHash('sha256').update(`token-${id}`).digest('hex');
+  return buildAgentDoc({ _id: id, name, email: `${name.toLowerCase()}@example.test`, tokenHash, statusChangedAt: at, createdAt: at, updatedAt: at });
 }
 const alice = agent('a1', 'Alice');
 const bob = agent('a2', 'Bob');
@@ -250,9 +238,7 @@ interface Started {
 }
 
 /** An agent.status domain event: what the `live` subscription carries. */
-function agentStatus(name: string): DomainEvent {
-  return { id: randomUUID(), at: new Date(), type: 'agent.status', agent: { ...agent(randomUUID(), name) } };
-}
+const agentStatus = (name: string) => agentStatusEvent({ name });
 
 const running: Started[] = [];
 const probes: SubscriptionProbe<unknown>[] = [];

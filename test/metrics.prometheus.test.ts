@@ -7,6 +7,7 @@ import { createDeskMetrics } from '../src/metrics/prometheus.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import type { Collection, Doc, Store } from '../src/store/port.js';
+import { buildAgentDoc, buildConversation, buildCustomer } from './support/eventFactory.js';
 
 const quietLogger = { debug: () => {}, warn: () => {}, error: () => {} };
 const queues: JobQueue[] = [];
@@ -23,52 +24,28 @@ function newQueue(): JobQueue {
 }
 
 let sequence = 0;
+const T = new Date('2025-03-03T10:00:00Z');
+
 function conversation(status: ConversationStatus): ConversationDoc {
-  const now = new Date('2025-03-03T10:00:00Z');
   const id = `c${++sequence}`;
-  return {
+  return buildConversation(buildCustomer({ _id: `cu${id}`, waId: `1555000${sequence}` }), {
     _id: id,
-    customerId: `cu${id}`,
-    waId: `1555000${sequence}`,
     status,
     activeKey: status === 'RESOLVED' ? null : `cu${id}`,
     assigneeId: status === 'ASSIGNED' ? 'a1' : null,
-    previousAssigneeId: null,
-    cycle: 1,
-    openedAt: now,
-    cycleStartedAt: now,
-    firstResponseAt: null,
-    resolvedAt: status === 'RESOLVED' ? now : null,
-    assignedAt: null,
-    lastCustomerMessageAt: now,
-    lastMessageAt: now,
-    lastMessageId: null,
-    greetingSentAt: null,
-    survey: null,
-    feedback: null,
-    externalLinks: [],
-    createdAt: now,
-    updatedAt: now,
-  };
+    resolvedAt: status === 'RESOLVED' ? T : null,
+    openedAt: T,
+    cycleStartedAt: T,
+    lastCustomerMessageAt: T,
+    lastMessageAt: T,
+    createdAt: T,
+    updatedAt: T,
+  });
 }
 
 function agent(status: AgentStatus): AgentDoc {
-  const now = new Date('2025-03-03T10:00:00Z');
   const id = `a${++sequence}`;
-  return {
-    _id: id,
-    name: id,
-    email: `${id}@desk.example`,
-    role: 'AGENT',
-    status,
-    capacity: 5,
-    activeConversations: 0,
-    tokenHash: `hash-${id}`,
-    lastAssignedAt: null,
-    statusChangedAt: now,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return buildAgentDoc({ _id: id, name: id, email: `${id}@desk.example`, status, statusChangedAt: T, createdAt: T, updatedAt: T });
 }
 
 /** The value of one sample in Prometheus text exposition, or undefined when absent. */

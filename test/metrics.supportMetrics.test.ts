@@ -6,6 +6,7 @@ import { computeSupportMetrics, type SupportMetrics } from '../src/metrics/suppo
 import { COLLECTIONS } from '../src/store/collections.js';
 import type { Store } from '../src/store/port.js';
 import { availableEngines } from './support/engines.js';
+import { buildAgentDoc } from './support/eventFactory.js';
 
 // A fixed synthetic history, and every metric checked against figures worked
 // out by hand below. All times are UTC; the desk's zone is Asia/Kolkata
@@ -64,20 +65,7 @@ const CHEN = 'agent-chen';
 
 function agent(_id: string, name: string, capacity: number): AgentDoc {
   const created = new Date('2025-02-01T00:00:00.000Z');
-  return {
-    _id,
-    name,
-    email: `${name.toLowerCase()}@desk.example`,
-    role: 'AGENT',
-    status: 'OFFLINE',
-    capacity,
-    activeConversations: 0,
-    tokenHash: `hash-${_id}`,
-    lastAssignedAt: null,
-    statusChangedAt: created,
-    createdAt: created,
-    updatedAt: created,
-  };
+  return buildAgentDoc({ _id, name, email: `${name.toLowerCase()}@desk.example`, status: 'OFFLINE', capacity, statusChangedAt: created, createdAt: created, updatedAt: created });
 }
 
 function history() {

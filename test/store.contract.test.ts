@@ -8,6 +8,7 @@ import { createEmbeddedStore } from '../src/store/embedded.js';
 import { DuplicateKeyError, type Collection, type Store } from '../src/store/port.js';
 import { find as mingoFind } from 'mingo';
 import { availableEngines } from './support/engines.js';
+import { buildAgentDoc, buildConversation, buildMessage } from './support/eventFactory.js';
 
 const engines = await availableEngines();
 
@@ -43,21 +44,7 @@ function item(n: number, overrides: Partial<Item> = {}): Item {
 }
 
 function agent(n: number, overrides: Partial<AgentDoc> = {}): AgentDoc {
-  return {
-    _id: `agent-${n}`,
-    name: `Agent ${n}`,
-    email: `agent${n}@desk.test`,
-    role: 'AGENT',
-    status: 'ONLINE',
-    capacity: 5,
-    activeConversations: 0,
-    tokenHash: `hash-${n}`,
-    lastAssignedAt: null,
-    statusChangedAt: T0,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
+  return buildAgentDoc({ _id: `agent-${n}`, name: `Agent ${n}`, email: `agent${n}@desk.test`, tokenHash: `hash-${n}`, statusChangedAt: T0, createdAt: T0, updatedAt: T0, ...overrides });
 }
 
 function customer(n: number, overrides: Partial<CustomerDoc> = {}): CustomerDoc {
@@ -65,56 +52,20 @@ function customer(n: number, overrides: Partial<CustomerDoc> = {}): CustomerDoc 
 }
 
 function conversation(n: number, overrides: Partial<ConversationDoc> = {}): ConversationDoc {
-  return {
+  return buildConversation(customer(n), {
     _id: `conversation-${n}`,
-    customerId: `customer-${n}`,
-    waId: `1555000${n}`,
-    status: 'QUEUED',
-    activeKey: `customer-${n}`,
-    assigneeId: null,
-    previousAssigneeId: null,
-    cycle: 1,
     openedAt: T0,
     cycleStartedAt: T0,
-    firstResponseAt: null,
-    resolvedAt: null,
-    assignedAt: null,
     lastCustomerMessageAt: null,
     lastMessageAt: null,
-    lastMessageId: null,
-    greetingSentAt: null,
-    survey: null,
-    feedback: null,
-    externalLinks: [],
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
-  };
+  });
 }
 
 function message(n: number, overrides: Partial<MessageDoc> = {}): MessageDoc {
-  return {
-    _id: `message-${n}`,
-    conversationId: 'conversation-1',
-    customerId: 'customer-1',
-    direction: 'INBOUND',
-    author: 'CUSTOMER',
-    agentId: null,
-    origin: null,
-    type: 'TEXT',
-    text: `hello ${n}`,
-    media: null,
-    payload: null,
-    status: 'RECEIVED',
-    statusAt: T0,
-    error: null,
-    whatsappId: null,
-    replyToWhatsappId: null,
-    sentAt: T0,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
+  return buildMessage(conversation(1), { _id: `message-${n}`, text: `hello ${n}`, statusAt: T0, whatsappId: null, sentAt: T0, createdAt: T0, updatedAt: T0, ...overrides });
 }
 
 const ids = (docs: { _id: string }[]) => docs.map((doc) => doc._id);

@@ -3,7 +3,7 @@
 // conversation and hands out the events a real conversation would publish.
 import { randomBytes } from 'node:crypto';
 import type { AgentView, DomainEvent, EventOf } from '../../src/events/types.js';
-import type { ConversationDoc, CustomerDoc, Feedback, MessageDoc } from '../../src/domain/model.js';
+import type { AgentDoc, ConversationDoc, CustomerDoc, Feedback, MessageDoc } from '../../src/domain/model.js';
 
 let sequence = 0;
 
@@ -97,6 +97,17 @@ export function buildAgent(overrides: Partial<AgentView> = {}): AgentView {
     updatedAt: now,
     ...overrides,
   };
+}
+
+/** An agent as stored: the event view plus a token hash (`hash-<id>` unless given). */
+export function buildAgentDoc(overrides: Partial<AgentDoc> = {}): AgentDoc {
+  const { tokenHash, ...view } = overrides;
+  const agent = buildAgent(view);
+  return { ...agent, tokenHash: tokenHash ?? `hash-${agent._id}` };
+}
+
+export function agentStatusEvent(overrides: Partial<AgentView> = {}): EventOf<'agent.status'> {
+  return { id: testId(), at: new Date(), type: 'agent.status', agent: buildAgent(overrides) };
 }
 
 /** What a consumer on another instance sees: the event after a JSON round trip through Redis (dates become strings). */
