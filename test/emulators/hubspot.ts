@@ -19,6 +19,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSchedule, pathMatches, type ScriptedFault } from './faults.js';
 
 export type ObjectType = 'contacts' | 'tickets' | 'communications' | 'notes';
 
@@ -57,19 +58,10 @@ export interface RecordedRequest {
   at: number;
 }
 
-/**
- * A scripted failure for the next `times` matching requests, or for every
- * matching request during `forMs` (whichever ends first). `loseAnswer`: the
- * request is carried out, then its answer replaced by the failure.
- */
-export interface HubSpotFault {
-  status: number;
-  times?: number;
-  forMs?: number;
+/** A scripted failure (see ScriptedFault) with what this vendor's answer may vary. */
+export interface HubSpotFault extends ScriptedFault {
   /** For 429: which window ran out. Default TEN_SECONDLY_ROLLING. */
   policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
-  loseAnswer?: boolean;
-  match?: { method?: string; path?: string | RegExp };
 }
 
 export interface WebhookDelivery {
@@ -121,11 +113,6 @@ class HttpError extends Error {
 
 const validation = (message: string) => new HttpError(400, 'VALIDATION_ERROR', message);
 
-interface ActiveFault extends HubSpotFault {
-  remaining: number;
-  until: number;
-}
-
 export class HubSpotEmulator {
   readonly accessToken: string;
   readonly clientSecret: string;
@@ -145,7 +132,7 @@ export class HubSpotEmulator {
 
   private readonly uniqueContactProperties: string[];
   private readonly missingScopes: Set<ObjectType>;
-  private faults: ActiveFault[] = [];
+  private readonly faults = new FaultSchedule<HubSpotFault>();
   private nextId = 501;
   private nextEventId = 1_000;
   private server: Server | null = null;
@@ -202,15 +189,11 @@ export class HubSpotEmulator {
   // ---- scripting and seeding ---------------------------------------------
 
   inject(fault: HubSpotFault): void {
-    this.faults.push({
-      ...fault,
-      remaining: fault.times ?? (fault.forMs === undefined ? 1 : Number.POSITIVE_INFINITY),
-      until: fault.forMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + fault.forMs,
-    });
+    this.faults.inject(fault);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** A contact that already exists in the portal (created `ageMs` ago, so search may or may not see it). */
@@ -238,7 +221,7 @@ export class HubSpotEmulator {
   }
 
   requestsTo(method: string, path: string | RegExp): RecordedRequest[] {
-    return this.requests.filter((request) => request.method === method && (typeof path === 'string' ? request.path === path : path.test(request.path)));
+    return this.requests.filter((request) => request.method === method && pathMatches(path, request.path));
   }
 
   // ---- the HubSpot side of the webhooks ------------------------------------
@@ -352,7 +335,7 @@ export class HubSpotEmulator {
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
 
-    const fault = this.takeFault(method, url.pathname);
+    const fault = this.faults.take(method, url.pathname);
     if (fault && !fault.loseAnswer) return send(...faultAnswer(fault));
 
     let answer: [number, unknown, Record<string, string>];
@@ -371,19 +354,6 @@ export class HubSpotEmulator {
     }
     if (fault) return send(...faultAnswer(fault));
     send(...answer);
-  }
-
-  private takeFault(method: string, path: string): ActiveFault | null {
-    const now = Date.now();
-    this.faults = this.faults.filter((fault) => fault.remaining > 0 && fault.until > now);
-    const fault = this.faults.find(
-      (candidate) =>
-        (!candidate.match?.method || candidate.match.method === method) &&
-        (!candidate.match?.path || (typeof candidate.match.path === 'string' ? candidate.match.path === path : candidate.match.path.test(path))),
-    );
-    if (!fault) return null;
-    fault.remaining -= 1;
-    return fault;
   }
 
   private route(method: string, path: string, body: unknown): [number, unknown, Record<string, string>] {

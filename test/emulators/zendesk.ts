@@ -18,6 +18,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSchedule, pathMatches, type ScriptedFault } from './faults.js';
 
 export interface ZendeskUser {
   id: number;
@@ -74,20 +75,10 @@ export interface RecordedRequest {
   at: number;
 }
 
-/**
- * A scripted failure. It applies to the next `times` matching requests, or to
- * every matching request for `forMs` from now (both: whichever ends first).
- * `loseAnswer`: the request is carried out, then the answer is replaced by the
- * failure, as when a proxy times out after Zendesk did the work.
- */
-export interface ZendeskFault {
-  status: number;
-  times?: number;
-  forMs?: number;
+/** A scripted failure (see ScriptedFault) with what this vendor's answer may vary. */
+export interface ZendeskFault extends ScriptedFault {
   /** For 429 (and 503): seconds in Retry-After; null leaves the header out. Default 1. */
   retryAfterSeconds?: number | null;
-  loseAnswer?: boolean;
-  match?: { method?: string; path?: string | RegExp };
 }
 
 export interface WebhookDelivery {
@@ -101,11 +92,6 @@ export interface ZendeskEmulatorOptions {
   apiToken?: string;
   webhookSecret?: string;
   accountId?: number;
-}
-
-interface ActiveFault extends ZendeskFault {
-  remaining: number;
-  until: number;
 }
 
 class HttpError extends Error {
@@ -134,7 +120,7 @@ export class ZendeskEmulator {
   readonly staffAgent: ZendeskUser;
 
   private readonly idempotency = new Map<string, { fingerprint: string; status: number; body: unknown }>();
-  private faults: ActiveFault[] = [];
+  private readonly faults = new FaultSchedule<ZendeskFault>();
   private nextUserId = 9000;
   private nextTicketId = 5000;
   private nextCommentId = 98000;
@@ -192,15 +178,11 @@ export class ZendeskEmulator {
   // ---- scripting -------------------------------------------------------
 
   inject(fault: ZendeskFault): void {
-    this.faults.push({
-      ...fault,
-      remaining: fault.times ?? (fault.forMs === undefined ? 1 : Number.POSITIVE_INFINITY),
-      until: fault.forMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + fault.forMs,
-    });
+    this.faults.inject(fault);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   // ---- assertions ------------------------------------------------------
@@ -214,7 +196,7 @@ export class ZendeskEmulator {
   }
 
   requestsTo(method: string, path: string | RegExp): RecordedRequest[] {
-    return this.requests.filter((request) => request.method === method && (typeof path === 'string' ? request.path === path : path.test(request.path)));
+    return this.requests.filter((request) => request.method === method && pathMatches(path, request.path));
   }
 
   // ---- the Zendesk side of the webhook -----------------------------------
@@ -332,7 +314,7 @@ export class ZendeskEmulator {
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
 
-    const fault = this.takeFault(method, path);
+    const fault = this.faults.take(method, path);
     if (fault && !fault.loseAnswer) return send(...faultAnswer(fault));
 
     let answer: [number, unknown, Record<string, string>];
@@ -350,19 +332,6 @@ export class ZendeskEmulator {
     }
     if (fault) return send(...faultAnswer(fault));
     send(...answer);
-  }
-
-  private takeFault(method: string, path: string): ActiveFault | null {
-    const now = Date.now();
-    this.faults = this.faults.filter((fault) => fault.remaining > 0 && fault.until > now);
-    const fault = this.faults.find(
-      (candidate) =>
-        (!candidate.match?.method || candidate.match.method === method) &&
-        (!candidate.match?.path || (typeof candidate.match.path === 'string' ? candidate.match.path === path : candidate.match.path.test(path))),
-    );
-    if (!fault) return null;
-    fault.remaining -= 1;
-    return fault;
   }
 
   private authenticate(req: IncomingMessage): void {
