@@ -1,5 +1,6 @@
 import type { MessageDoc } from '../../domain/model.js';
 import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
 import { Agent } from './agent.js';
 import { DeliveryStatusEnum, MessageAuthorEnum, MessageDirectionEnum, MessageTypeEnum } from './enums.js';
 import { eventsFor, visibleTo } from './events.js';
@@ -54,14 +55,21 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
   }),
 });
 
+type MessageEventType = 'message.received' | 'message.sent' | 'message.status';
+
+/** A message feed: the given events, of one conversation when asked, that the viewer may see. */
+function messageFeed(types: readonly MessageEventType[]) {
+  return (_root: unknown, args: { conversationId?: string | number | null }, ctx: GraphQLContext) =>
+    eventsFor(ctx.services.bus, types, (e) => (!args.conversationId || e.conversation._id === String(args.conversationId)) && visibleTo(ctx.viewer, e.conversation));
+}
+
 builder.subscriptionFields((t) => ({
   messageAdded: t.field({
     type: Message,
     description: 'A message arrived from a customer or was written by the desk (replies, notes, greetings, surveys).',
     authScopes: { authenticated: true },
     args: { conversationId: t.arg.id() },
-    subscribe: (_root, args, ctx) =>
-      eventsFor(ctx.services.bus, ['message.received', 'message.sent'], (e) => (!args.conversationId || e.conversation._id === String(args.conversationId)) && visibleTo(ctx.viewer, e.conversation)),
+    subscribe: messageFeed(['message.received', 'message.sent']),
     resolve: (event: { message: MessageDoc }) => event.message,
   }),
   messageUpdated: t.field({
@@ -69,8 +77,7 @@ builder.subscriptionFields((t) => ({
     description: 'A delivery status changed: SENT, DELIVERED, READ or FAILED.',
     authScopes: { authenticated: true },
     args: { conversationId: t.arg.id() },
-    subscribe: (_root, args, ctx) =>
-      eventsFor(ctx.services.bus, ['message.status'], (e) => (!args.conversationId || e.conversation._id === String(args.conversationId)) && visibleTo(ctx.viewer, e.conversation)),
+    subscribe: messageFeed(['message.status']),
     resolve: (event: { message: MessageDoc }) => event.message,
   }),
 }));
