@@ -270,6 +270,25 @@ describe('live updates respect visibility', () => {
     expect(otherTexts).toEqual(['first customer', 'second customer']);
     await Promise.all([otherFeed.close(), adminFeed.close()]);
   });
+
+  it('a feed asked for one conversation carries only that conversation', async () => {
+    const d = await desk({ ASSIGNMENT_POLICY: 'manual' });
+    await d.customerSays('hello from A', { from: '15550400011' });
+    await d.settle();
+    const a = (await conversationsOf(d).findOne({ waId: '15550400011' }))!;
+    const feed = await d.admin.subscribe(MessageAddedDocument, { conversationId: a._id });
+
+    await d.customerSays('hello from B', { from: '15550400012' });
+    await d.customerSays('A again', { from: '15550400011' });
+    const texts: string[] = [];
+    while (!texts.includes('A again')) {
+      const next = (await feed.next(5_000)).data!.messageAdded;
+      expect(next.conversationId).toBe(a._id);
+      texts.push(next.text ?? '');
+    }
+    expect(texts).not.toContain('hello from B');
+    await feed.close();
+  });
 });
 
 describe('replies, notes and permissions', () => {
