@@ -683,7 +683,7 @@ describe('graphql-ws on /graphql', () => {
 
   it('drops a socket whose client stopped answering pings, ending its subscriptions; a live one stays', async () => {
     // Long enough that a busy test process (server and clients share its event loop) still answers in time.
-    const { url, test, server } = await start({}, { wsHeartbeatMs: 400 });
+    const { url, test, server } = await start({}, { wsLimits: { heartbeatMs: 400 } });
     const live = probe<{ ping: string }>(url, 'subscription { ping }', 'alice-token');
     const gone = await rawGraphqlWs(url, 'bob-token');
     gone.start('1', 'subscription { ping }');
@@ -702,7 +702,7 @@ describe('graphql-ws on /graphql', () => {
   });
 
   it('refuses operations beyond the per-connection limit, and takes new ones once others complete', async () => {
-    const { url, test } = await start({}, { wsMaxOperations: 2 });
+    const { url, test } = await start({}, { wsLimits: { maxOperationsPerSocket: 2 } });
     const ws = await rawGraphqlWs(url, 'alice-token');
     ws.start('a', 'subscription { ping }');
     ws.start('b', 'subscription { ping }');
@@ -753,7 +753,7 @@ describe('graphql-ws with the subscription hub', () => {
     (slowSubscriberBytes?: number) =>
     (test: TestSchema): Partial<HttpServerOptions> => ({
       subscriptionHub: createSubscriptionHub({ bus: test.bus, logger: pino({ level: 'silent' }) }),
-      ...(slowSubscriberBytes ? { slowSubscriberBytes } : {}),
+      wsLimits: { slowSubscriberBytes },
     });
 
   it('serves eventsFor subscriptions from one bus listener and one execution per event, as graphql-ws frames', async () => {

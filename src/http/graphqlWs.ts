@@ -105,9 +105,8 @@ function perSubscriber(source: AsyncIterable<unknown>, run: Run): AsyncIterableI
 export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
   const log = options.logger.child({ component: 'graphql-ws' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
-  const connections = new Set<ConnectionContext>();
-  const viewers = new WeakMap<ConnectionContext, AgentDoc | null>();
-  const tokens = new WeakMap<ConnectionContext, string>();
+  /** Each acknowledged connection's viewer and bearer token (null: anonymous). */
+  const connections = new Map<ConnectionContext, { viewer: AgentDoc | null; token: string | null }>();
   // The envelop instance that prepared an operation runs it too; keyed by the
   // operation's context object, which graphql-ws passes back untouched.
   const operations = new WeakMap<object, Operation>();
@@ -190,9 +189,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
           if (viewer === null) return false;
         }
         options.settle(ctx.extra.request, { viewer, transport: 'ws' });
-        connections.add(ctx);
-        viewers.set(ctx, viewer);
-        if (credentials.kind === 'bearer') tokens.set(ctx, credentials.token);
+        connections.set(ctx, { viewer, token: credentials.kind === 'bearer' ? credentials.token : null });
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -200,7 +197,8 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         if (Object.keys(ctx.subscriptions).length > maxOperations) {
           return [new GraphQLError(`At most ${maxOperations} operations may run at once on one connection`, { extensions: { code: 'BAD_USER_INPUT' } })];
         }
-        const verdict = await options.rateLimit(ctx.extra.request, tokens.get(ctx) ?? null);
+        const client = connections.get(ctx);
+        const verdict = await options.rateLimit(ctx.extra.request, client?.token ?? null);
         if (!verdict.allowed) return [rateLimited(verdict.retryAfterSeconds)];
         const enveloped = options.yoga.getEnveloped({ req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         let document: DocumentNode;
@@ -219,7 +217,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
           return [presentable(error)];
         }
         // Resolvers below a subscription root may depend on the viewer's role, never on who the viewer is.
-        const shareKey = JSON.stringify([viewers.get(ctx)?.role ?? null, payload.operationName ?? null, payload.variables ?? null, payload.query]);
+        const shareKey = JSON.stringify([client?.viewer?.role ?? null, payload.operationName ?? null, payload.variables ?? null, payload.query]);
         operations.set(contextValue, { enveloped, socket: ctx.extra.socket, id, shareKey });
         return {
           schema: enveloped.schema,
@@ -257,7 +255,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
   return {
     activeSubscriptions() {
       let open = 0;
-      for (const ctx of connections) {
+      for (const ctx of connections.keys()) {
         for (const operation of Object.values(ctx.subscriptions)) if (operation !== null) open += 1;
       }
       return open;

@@ -15,7 +15,7 @@ import type { AgentDoc } from '../domain/model.js';
 import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { graphqlErrorBody } from './graphqlErrors.js';
 import { formatBytes, graphqlRoute } from './graphqlRoute.js';
-import { attachGraphqlWs } from './graphqlWs.js';
+import { attachGraphqlWs, type GraphqlWsOptions } from './graphqlWs.js';
 import { healthRoutes, SHUTTING_DOWN } from './health.js';
 import { createGraphqlRateLimiter } from './rateLimit.js';
 import { metricsRoute, observeRequestDurations, type HttpRequestDuration } from './requestMetrics.js';
@@ -54,12 +54,8 @@ export interface HttpServerOptions {
   routes?: RouteGroup[];
   /** Fans the schema's live subscriptions out to graphql-ws subscribers; without it each subscriber runs its own. */
   subscriptionHub?: SubscriptionHub;
-  /** See GraphqlWsOptions.slowSubscriberBytes. */
-  slowSubscriberBytes?: number;
-  /** See GraphqlWsOptions.heartbeatMs. */
-  wsHeartbeatMs?: number;
-  /** See GraphqlWsOptions.maxOperationsPerSocket. */
-  wsMaxOperations?: number;
+  /** graphql-ws's limits, when not the defaults (tests shrink them). */
+  wsLimits?: Pick<GraphqlWsOptions, 'slowSubscriberBytes' | 'heartbeatMs' | 'maxOperationsPerSocket'>;
   /** Runs last in close(), after HTTP and WebSocket traffic has stopped. */
   onClose?: () => Promise<void>;
 }
@@ -134,10 +130,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     maxPayload: BODY_LIMIT,
     // request.ip as Fastify derives it for HTTP, so both transports spend one per-IP budget.
     rateLimit: (request, token) => rateLimiter.consume(config.trustProxy ? proxyAddr(request, () => true) : (request.socket.remoteAddress ?? ''), token),
-    ...(options.subscriptionHub ? { hub: options.subscriptionHub } : {}),
-    ...(options.slowSubscriberBytes ? { slowSubscriberBytes: options.slowSubscriberBytes } : {}),
-    ...(options.wsHeartbeatMs ? { heartbeatMs: options.wsHeartbeatMs } : {}),
-    ...(options.wsMaxOperations ? { maxOperationsPerSocket: options.wsMaxOperations } : {}),
+    hub: options.subscriptionHub,
+    ...options.wsLimits,
   });
 
   observeRequestDurations(app, options.httpRequestDuration);
