@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deleteKeys, redisUnavailable } from './support/redis.js';
 import { createBullmqQueue } from '../src/jobs/bullmq.js';
 import { createInProcessQueue } from '../src/jobs/inProcess.js';
+import { WhatsAppInputError } from '../src/whatsapp/cloudApi.js';
 import { PermanentJobError, RetryableError, type JobContext, type JobQueue, type QueueOptions } from '../src/jobs/port.js';
 
 const logger = pino({ level: 'silent' });
@@ -139,15 +140,20 @@ describe.each(runners)('job queue contract: $name runner', (runner) => {
       expect(await queue.retryDeadLetter('crm:sync', 'event:42')).toBe(false);
     });
 
-    it('dead-letters at once on PermanentJobError', async () => {
+    it.each([
+      ['PermanentJobError', () => new PermanentJobError('131026: message undeliverable')],
+      // Input errors (e.g. from the message builders) are permanent too: the same input fails the same way.
+      ['an input error', () => new WhatsAppInputError('buttons[0].title is 31 characters; the limit is 20', 'buttons[0].title')],
+    ])('dead-letters at once on %s', async (_label, makeError) => {
       const queue = fresh();
       let calls = 0;
       const deadHook: string[] = [];
+      const message = makeError().message;
       queue.register(
         'send',
         async () => {
           calls += 1;
-          throw new PermanentJobError('131026: message undeliverable');
+          throw makeError();
         },
         { ...fast, attempts: 5 },
         async (_payload, error) => void deadHook.push(error.message),
@@ -156,10 +162,10 @@ describe.each(runners)('job queue contract: $name runner', (runner) => {
       await queue.drained(5_000);
       await until(() => deadHook.length > 0);
       expect(calls).toBe(1);
-      expect(deadHook).toEqual(['131026: message undeliverable']);
+      expect(deadHook).toEqual([message]);
       const dead = await queue.deadLetters();
       expect(dead).toHaveLength(1);
-      expect(dead[0]).toMatchObject({ queue: 'send', attempts: 1, error: '131026: message undeliverable' });
+      expect(dead[0]).toMatchObject({ queue: 'send', attempts: 1, error: message });
     });
 
     it('waits at least retryAfterMs before the retry, overriding the backoff', async () => {

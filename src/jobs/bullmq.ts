@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { DeadLetter, EnqueueOptions, JobHandler, JobQueue, QueueOptions, QueueStats } from './port.js';
-import { isPermanent, retryDelay, toError, validateQueueOptions, type QueueLogger } from './inProcess.js';
+import { validateQueueOptions, type DeadLetter, type EnqueueOptions, type JobHandler, type JobQueue, type QueueLogger, type QueueOptions, type QueueStats } from './port.js';
+import { classifyFailure, retryDelay, toError } from './retryClassification.js';
 
 export interface BullmqQueueOptions {
   redisUrl: string;
@@ -98,7 +98,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
           await handler(job.data, { jobId: fromBullId(job.id), attempt, maxAttempts: queueOptions.attempts });
         } catch (thrown) {
           const error = toError(thrown);
-          if (isPermanent(error) || attempt >= queueOptions.attempts) {
+          if (!classifyFailure(error).retryable || attempt >= queueOptions.attempts) {
             // BullMQ's way to fail a job without further retries; the handler's error rides along as the cause.
             const final = new UnrecoverableError(error.message);
             final.cause = error;
@@ -115,7 +115,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
         settings: {
           // BullMQ hands the strategy the error the processor threw, so a Retry-After carried by a RetryableError reaches it.
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-            retryDelay(err ?? new Error('unknown failure'), queueOptions.backoff, attemptsMade),
+            retryDelay(classifyFailure(err ?? new Error('unknown failure')), queueOptions.backoff, attemptsMade),
         },
       },
     );
@@ -128,7 +128,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
         return;
       }
       const original = err.cause instanceof Error ? err.cause : err;
-      logger.warn({ queue: name, jobId: fromBullId(job.id), attempts: job.attemptsMade, err: original.message }, 'job dead-lettered');
+      logger.warn({ queue: name, jobId: fromBullId(job.id), attempts: job.attemptsMade, reason: classifyFailure(original).reason }, 'job dead-lettered');
       runDeadLetterHook(name, registration, job, original);
     });
     return worker;

@@ -4,60 +4,16 @@
 // one instance runs BullMQ.
 import { randomUUID } from 'node:crypto';
 import {
-  backoffDelay,
-  PermanentJobError,
-  RetryableError,
-  type BackoffPolicy,
+  validateQueueOptions,
   type DeadLetter,
   type EnqueueOptions,
   type JobHandler,
   type JobQueue,
   type QueueOptions,
+  type QueueLogger,
   type QueueStats,
 } from './port.js';
-
-/** The part of a pino logger the runners use. */
-export interface QueueLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-// The retry rules both runners share (bullmq.ts imports these).
-
-/** PermanentJobError, also when it crossed a module boundary and lost its prototype. */
-export function isPermanent(error: Error): boolean {
-  return error instanceof PermanentJobError || error.name === 'PermanentJobError';
-}
-
-/** The wait before the next try: a Retry-After (RetryableError.retryAfterMs) wins over the backoff. */
-export function retryDelay(error: Error, backoff: BackoffPolicy, attemptsMade: number, random: () => number = Math.random): number {
-  const retryAfterMs = (error as Partial<RetryableError>).retryAfterMs;
-  if ((error instanceof RetryableError || error.name === 'RetryableError') && typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs)) {
-    return Math.max(0, retryAfterMs);
-  }
-  return backoffDelay(backoff, attemptsMade, random);
-}
-
-/** Anything a handler throws, as an Error: a non-Error throw counts as retryable like any other. */
-export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  if (typeof thrown === 'string') return new Error(thrown);
-  try {
-    return new Error(JSON.stringify(thrown) ?? String(thrown));
-  } catch {
-    return new Error(String(thrown));
-  }
-}
-
-export function validateQueueOptions(name: string, options: QueueOptions): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(options.attempts) || options.attempts < 1) problems.push('attempts must be an integer >= 1');
-  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) problems.push('concurrency must be an integer >= 1');
-  if (!(options.backoff.baseMs >= 0) || !(options.backoff.maxMs >= options.backoff.baseMs)) problems.push('backoff needs 0 <= baseMs <= maxMs');
-  if (options.rateLimit && (!(options.rateLimit.max >= 1) || !(options.rateLimit.durationMs > 0))) problems.push('rateLimit needs max >= 1 and durationMs > 0');
-  if (problems.length > 0) throw new Error(`Invalid options for queue "${name}": ${problems.join('; ')}`);
-}
+import { classifyFailure, retryDelay, toError } from './retryClassification.js';
 
 export interface InProcessQueueOptions {
   logger: QueueLogger;
@@ -180,18 +136,19 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
   }
 
   function fail(l: Lane, registration: Registration, job: Job, error: Error): void {
-    if (isPermanent(error) || job.attemptsMade >= registration.options.attempts) {
-      deadLetter(l, registration, job, error);
+    const verdict = classifyFailure(error);
+    if (!verdict.retryable || job.attemptsMade >= registration.options.attempts) {
+      deadLetter(l, registration, job, error, verdict.reason);
       return;
     }
-    const delay = retryDelay(error, registration.options.backoff, job.attemptsMade, random);
-    logger.debug({ queue: l.name, jobId: job.id, attempt: job.attemptsMade, delayMs: delay, err: error.message }, 'job failed; retrying');
+    const delay = retryDelay(verdict, registration.options.backoff, job.attemptsMade, random);
+    logger.debug({ queue: l.name, jobId: job.id, attempt: job.attemptsMade, delayMs: delay, reason: verdict.reason }, 'job failed; retrying');
     schedule(l, job, delay);
   }
 
-  function deadLetter(l: Lane, registration: Registration, job: Job, error: Error): void {
+  function deadLetter(l: Lane, registration: Registration, job: Job, error: Error, reason: string): void {
     l.dead.set(job.id, { ...job, error: error.message, failedAt: new Date(now()) });
-    logger.warn({ queue: l.name, jobId: job.id, attempts: job.attemptsMade, err: error.message }, 'job dead-lettered');
+    logger.warn({ queue: l.name, jobId: job.id, attempts: job.attemptsMade, reason }, 'job dead-lettered');
     const onDeadLetter = registration.onDeadLetter;
     if (!onDeadLetter) return;
     const hook: Promise<void> = Promise.resolve()

@@ -93,3 +93,19 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () 
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
+
+/** The part of a pino logger the runners use. */
+export interface QueueLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export function validateQueueOptions(name: string, options: QueueOptions): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(options.attempts) || options.attempts < 1) problems.push('attempts must be an integer >= 1');
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) problems.push('concurrency must be an integer >= 1');
+  if (!(options.backoff.baseMs >= 0) || !(options.backoff.maxMs >= options.backoff.baseMs)) problems.push('backoff needs 0 <= baseMs <= maxMs');
+  if (options.rateLimit && (!(options.rateLimit.max >= 1) || !(options.rateLimit.durationMs > 0))) problems.push('rateLimit needs max >= 1 and durationMs > 0');
+  if (problems.length > 0) throw new Error(`Invalid options for queue "${name}": ${problems.join('; ')}`);
+}

@@ -3,6 +3,7 @@
 // what retrying cannot fix (the error table in shared/whatsapp/README.md).
 import type { MessageDoc, MessageError } from '../domain/model.js';
 import { RetryableError } from '../jobs/port.js';
+import { classifyFailure, InputError } from '../jobs/retryClassification.js';
 import { WhatsAppApiError } from '../whatsapp/cloudApi.js';
 import type { WorkflowDeps } from './deps.js';
 import { emitMessage } from './emit.js';
@@ -49,20 +50,18 @@ export function registerOutbound(deps: WorkflowDeps): void {
         if (sent) await emitMessage(deps, 'message.status', sent);
         await applyHeldStatuses(deps, whatsappId);
       } catch (error) {
+        const verdict = classifyFailure(error);
         const failure = asApiFailure(error);
-        if (!failure) throw error; // unexpected: let the queue retry it
-        deps.logger.warn({ messageId, attempt: ctx.attempt, code: failure.code, kind: failure.kind }, 'whatsapp send failed');
-        switch (failure.kind) {
-          case 'rate_limited':
-          case 'transient':
-            throw retryFor(failure, failure.retryAfterMs ?? undefined);
-          case 'pair_rate_limited':
-            // Only this job waits: other recipients' messages keep flowing.
-            throw retryFor(failure, Math.max(failure.retryAfterMs ?? 0, whatsapp.pairPauseMs));
-          default:
-            if (failure.kind === 'auth') deps.logger.error({ code: failure.code }, 'WhatsApp rejected our credentials or account: check WHATSAPP_ACCESS_TOKEN');
-            await fail(deps, message, failure.toMessageError());
+        deps.logger.warn({ messageId, attempt: ctx.attempt, code: failure?.code, retryable: verdict.retryable, reason: verdict.reason }, 'whatsapp send failed');
+        if (!verdict.retryable) {
+          if (failure?.kind === 'auth') deps.logger.error({ code: failure.code }, 'WhatsApp rejected our credentials or account: check WHATSAPP_ACCESS_TOKEN');
+          await fail(deps, message, failure ? failure.toMessageError() : { code: -1, title: 'cannot be sent', details: verdict.reason });
+          return;
         }
+        if (!failure) throw error; // unexpected (network, store): the runner retries it
+        // Only this recipient waits on a pair rate limit: other recipients' messages keep flowing.
+        const pause = failure.kind === 'pair_rate_limited' ? Math.max(failure.retryAfterMs ?? 0, whatsapp.pairPauseMs) : (failure.retryAfterMs ?? undefined);
+        throw retryFor(failure, pause);
       }
     },
     { ...retry, concurrency: 8, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
@@ -94,7 +93,7 @@ export function registerOutbound(deps: WorkflowDeps): void {
 async function send(deps: WorkflowDeps, message: MessageDoc): Promise<{ whatsappId: string }> {
   const sender = deps.sender!;
   const to = (await deps.repos.customers.byId(message.customerId))?.waId;
-  if (!to) throw new Error(`customer ${message.customerId} not found`);
+  if (!to) throw new InputError(`customer ${message.customerId} not found`);
   const payload = message.payload ?? {};
   switch (message.type) {
     case 'TEXT':
@@ -108,7 +107,7 @@ async function send(deps: WorkflowDeps, message: MessageDoc): Promise<{ whatsapp
       return sender.sendTemplate(to, template.name, template.language, template.components);
     }
     default:
-      throw new Error(`cannot send a ${message.type} message`);
+      throw new InputError(`cannot send a ${message.type} message`);
   }
 }
 
