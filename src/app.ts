@@ -6,12 +6,13 @@ import pino, { type Logger } from 'pino';
 import { missingWhatsAppSettings, type Config } from './config.js';
 import type { AgentDoc } from './domain/model.js';
 import { createInProcessEventBus, createRedisEventBus } from './events/bus.js';
-import type { DomainEvent, EventBus } from './events/types.js';
+import { isInternalEvent, type DomainEvent, type EventBus } from './events/types.js';
 import type { DeskServices } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
 import { createSubscriptionHub, type SubscriptionHub } from './graphql/subscriptionHub.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
+import { listenForRevocations } from './http/revocations.js';
 import { createBullmqQueue } from './jobs/bullmq.js';
 import { createInProcessQueue } from './jobs/inProcess.js';
 import type { JobQueue } from './jobs/port.js';
@@ -118,7 +119,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const publish = (draft: NewDomainEvent) => {
     const event = { ...draft, id: newId(), at: clock.now() } as DomainEvent;
     bus.publish(event);
-    void pluginHost?.publish(event);
+    if (!isInternalEvent(event)) void pluginHost?.publish(event);
   };
 
   const workflow = createWorkflow({
@@ -200,6 +201,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     ],
   });
 
+  // Revocations reach every instance over the bus (Redis when shared): each
+  // closes the sockets it holds for that agent whose credentials no longer work.
+  const revocations = listenForRevocations(bus, (agentId) => http.revokeSockets(agentId), logger);
+
   // Conversations that waited while no instance ran are assigned now.
   await workflow.recover().catch((error: unknown) => logger.error({ err: error }, 'start-up queue drain failed'));
 
@@ -219,6 +224,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     listen: () => http.listen(),
     close() {
       closing ??= (async () => {
+        await revocations.close();
         await http.close();
         await queue.close();
         await plugins.close();

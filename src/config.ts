@@ -107,6 +107,9 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(100000),
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(1200),
+  AUTH_FAILURES_PER_IP: positiveInt(20),
+  WS_MAX_CONNECTIONS_PER_IP: positiveInt(50),
+  WS_MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0').optional()),
   SHUTDOWN_TIMEOUT: duration('15s'),
 });
 
@@ -167,6 +170,14 @@ export interface Config {
     maxCost: number;
     rateLimitPerMinute: number;
     rateLimitIpPerMinute: number;
+    /** Refused credentials (HTTP bearer, graphql-ws connection_init) one IP may present per AUTH_FAILURE_WINDOW before it is refused with 429. */
+    authFailuresPerIp: number;
+  };
+  /** graphql-ws connection caps, enforced at the HTTP upgrade. */
+  ws: {
+    maxConnectionsPerIp: number;
+    /** Null: derived at start-up from the process's open-file limit (src/http/openFiles.ts). */
+    maxConnections: number | null;
   };
   shutdownTimeoutMs: number;
   /** The raw environment, for plugins' own configSchema. */
@@ -270,7 +281,9 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxCost: env.GRAPHQL_MAX_COST,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       rateLimitIpPerMinute: env.RATE_LIMIT_IP_PER_MINUTE,
+      authFailuresPerIp: env.AUTH_FAILURES_PER_IP,
     },
+    ws: { maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxConnections: env.WS_MAX_CONNECTIONS ?? null },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     pluginEnv: { ...environment },
   };

@@ -659,17 +659,12 @@ describe('graphql-ws on /graphql', () => {
     await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(0));
   });
 
-  it('lets anonymous clients connect and the schema decide', async () => {
+  it('closes a connection without a token with 4403 before any subscription starts', async () => {
     const { url, test } = await start();
     const sub = probe<{ ping: string }>(url, 'subscription { ping }');
-    await sub.connected;
-    await vi.waitFor(() => expect(test.pings.size).toBe(1));
-    test.pings.publish('hi');
-    expect(await sub.next()).toEqual({ data: { ping: 'hi for anonymous over ws' } });
-
-    const viewer = probe(url, '{ viewer { id } }');
-    const answer = await viewer.next();
-    expect(answer.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await expect(sub.connected).rejects.toBeInstanceOf(SubscriptionEnded);
+    expect(await sub.closed).toEqual({ code: 4403, reason: 'Forbidden' });
+    expect(test.pings.size).toBe(0);
   });
 
   it('closes the connection with 4403 Forbidden for an unknown token', async () => {
@@ -745,6 +740,84 @@ describe('graphql-ws on /graphql', () => {
     );
     expect(ended?.errors?.[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(ended?.errors)).not.toContain('s3cret');
+  });
+});
+
+/** Opens a WebSocket upgrade and reports how it went: 101 and the socket, or the HTTP status that refused it. */
+function upgrade(url: string): Promise<{ status: number; retryAfter: string | null; socket: WebSocket }> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, GRAPHQL_TRANSPORT_WS_PROTOCOL);
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ status: 101, retryAfter: null, socket }));
+    socket.once('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, socket });
+      res.resume();
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('graphql-ws caps and the authentication-failure budget', () => {
+  it('refuses sockets beyond WS_MAX_CONNECTIONS_PER_IP at the upgrade with 429, while HTTP keeps answering', async () => {
+    const { url } = await start({ WS_MAX_CONNECTIONS_PER_IP: '2' });
+    const first = await rawGraphqlWs(url, 'alice-token');
+    const second = await rawGraphqlWs(url, 'bob-token');
+    const third = await upgrade(url);
+    expect(third).toMatchObject({ status: 429, retryAfter: '5' });
+    expect(await gql(url, '{ transport }', undefined, 'alice-token')).toMatchObject({ status: 200, data: { transport: 'http' } });
+
+    first.socket.close();
+    await first.closed;
+    await vi.waitFor(async () => expect((await upgrade(url)).status).toBe(101));
+    second.socket.close();
+  });
+
+  it('refuses sockets beyond WS_MAX_CONNECTIONS with 503, counting sockets that never said connection_init', async () => {
+    const { url } = await start({ WS_MAX_CONNECTIONS: '3' });
+    const idle = await Promise.all([upgrade(url), upgrade(url), upgrade(url)]);
+    expect(idle.map((u) => u.status)).toEqual([101, 101, 101]);
+    expect(await upgrade(url)).toMatchObject({ status: 503 });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    for (const u of idle) u.socket.terminate();
+    await vi.waitFor(async () => expect((await upgrade(url)).status).toBe(101));
+  });
+
+  it('counts refused connection_inits and refused HTTP tokens in one per-IP budget; past it upgrades and credentialed requests get 429', async () => {
+    const { url } = await start({ AUTH_FAILURES_PER_IP: '3' });
+    expect((await gql(url, '{ transport }', undefined, 'guess-1')).status).toBe(401);
+    for (const guess of ['guess-2', 'guess-3']) {
+      const sub = probe(url, 'subscription { ping }', guess);
+      expect(await sub.closed).toEqual({ code: 4403, reason: 'Forbidden' });
+    }
+    const refused = await upgrade(url);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    // The real token no longer gets through on either transport from this IP…
+    const http = await gql(url, '{ transport }', undefined, 'alice-token');
+    expect(http.status).toBe(429);
+    expect(http.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    const sub = probe(url, 'subscription { ping }', 'alice-token');
+    await expect(sub.connected).rejects.toBeInstanceOf(SubscriptionEnded);
+    // …while requests without credentials (nothing to guess) still run.
+    expect(await gql(url, '{ transport }')).toMatchObject({ status: 200 });
+  });
+
+  it('closes the sockets of an agent whose credentials were revoked, and no one else\'s', async () => {
+    const { url, server, test } = await start();
+    const alices = [probe<{ ping: string }>(url, 'subscription { ping }', 'alice-token'), probe<{ ping: string }>(url, 'subscription { ping }', 'alice-token')];
+    const bobs = probe<{ ping: string }>(url, 'subscription { ping }', 'bob-token');
+    await vi.waitFor(() => expect(test.pings.size).toBe(3));
+
+    // Still valid: nothing closes.
+    expect(await server.revokeSockets('a1')).toBe(0);
+    tokens.delete('alice-token');
+    try {
+      expect(await server.revokeSockets('a1')).toBe(2);
+      for (const p of alices) expect(await p.closed).toEqual({ code: 4403, reason: 'Forbidden' });
+      test.pings.publish('after');
+      expect(await bobs.next()).toEqual({ data: { ping: 'after for Bob over ws' } });
+    } finally {
+      tokens.set('alice-token', alice);
+    }
   });
 });
 

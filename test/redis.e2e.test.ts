@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssignConversationDocument, MessageAddedDocument, SendReplyDocument } from '../src/generated/graphql.js';
-import type { ConversationDoc, MessageDoc } from '../src/domain/model.js';
+import type { AgentDoc, ConversationDoc, MessageDoc } from '../src/domain/model.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { startWhatsAppEmulator, type WhatsAppEmulator } from './emulators/whatsappCloud.js';
@@ -77,5 +77,23 @@ describe.skipIf(skipReason !== null)('two instances on Redis', () => {
     await eventually('SENT', async () => (await store.collection<MessageDoc>(COLLECTIONS.messages).findOne({ _id: reply.sendReply.id }))?.status === 'SENT', 15_000);
     const tries = emulator.requests.filter((r) => (r.body as { text?: { body?: string } }).text?.body === 'through BullMQ');
     expect(tries.map((r) => r.status)).toEqual([502, 502, 400, 200]);
+  });
+
+  it("a revocation announced on one instance closes the agent's sockets on the other", async () => {
+    const agent = await a.agent('Revoked Across');
+    const colleague = await a.agent('Stays Connected');
+    const revoked = await b.as(agent.token).subscribe(MessageAddedDocument, {});
+    const stays = await b.as(colleague.token).subscribe(MessageAddedDocument, {});
+    try {
+      // What a token rotation stores: the old token's hash is gone.
+      await store.collection<AgentDoc>(COLLECTIONS.agents).updateOne({ _id: agent.id }, { $set: { tokenHash: 'rotated' } });
+      a.app.workflow.revokeSockets(agent.id);
+      expect(await revoked.closed).toEqual({ code: 4403, reason: 'Forbidden' });
+      await a.customerSays('colleague still hears this', { from: '15551230004' });
+      expect((await stays.next(5_000)).data?.messageAdded.text).toBe('colleague still hears this');
+    } finally {
+      await revoked.close();
+      await stays.close();
+    }
   });
 });

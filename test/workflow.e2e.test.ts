@@ -239,9 +239,9 @@ describe('live updates respect visibility', () => {
     const other = await d.agent('Other', { online: false });
     const otherFeed = await other.client.subscribe(MessageAddedDocument, {});
     const adminFeed = await d.admin.subscribe(MessageAddedDocument, {});
-    // Both are served by the app's one fan-out, from one bus listener; the filters below are each subscriber's own.
+    // Both are served by the app's one fan-out, from one bus listener (beside the socket-revocation listener); the filters below are each subscriber's own.
     expect(d.app.subscriptions.size()).toBe(2);
-    expect((d.app.bus as LiveEventBus).subscriberCount()).toBe(1);
+    expect((d.app.bus as LiveEventBus).subscriberCount()).toBe(2);
 
     // The first conversation is assigned to Mine at once (the message arrives while it is still QUEUED, though).
     await d.customerSays('first customer', { from: '15550400001' });

@@ -24,7 +24,13 @@ export type DomainEvent =
   | (EventBase & { type: 'conversation.resolved'; conversation: ConversationDoc; customer: CustomerDoc })
   | (EventBase & { type: 'conversation.reopened'; conversation: ConversationDoc; customer: CustomerDoc })
   | (EventBase & { type: 'feedback.received'; conversation: ConversationDoc; customer: CustomerDoc; feedback: Feedback })
-  | (EventBase & { type: 'agent.status'; agent: AgentView });
+  | (EventBase & { type: 'agent.status'; agent: AgentView })
+  /**
+   * An agent's credentials changed (deactivated, token rotated, session
+   * ended): every instance re-checks that agent's open graphql-ws sockets and
+   * closes those that no longer authenticate. Internal: never delivered to plugins.
+   */
+  | (EventBase & { type: 'agent.revoked'; agentId: string });
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOf<K extends DomainEventType> = Extract<DomainEvent, { type: K }>;
@@ -39,7 +45,13 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'conversation.reopened',
   'feedback.received',
   'agent.status',
+  'agent.revoked',
 ];
+
+/** Events that exist for the desk's own instances (socket revocation), not for integrations. */
+export function isInternalEvent(event: DomainEvent): boolean {
+  return event.type === 'agent.revoked';
+}
 
 /** Dates survive the in-process bus as Date and Redis as strings. */
 export function toDate(value: Date | string | number | null | undefined): Date | null {

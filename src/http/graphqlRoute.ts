@@ -5,12 +5,15 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AgentDoc } from '../domain/model.js';
 import { parseBearer } from './bearer.js';
 import { sendGraphqlError } from './graphqlErrors.js';
+import type { AuthFailureBudget } from './authFailures.js';
 import type { GraphqlRateLimiter } from './rateLimit.js';
 import { BAD_USER_INPUT, type GraphqlYoga, type Principal } from './yoga.js';
 
 export interface GraphqlRouteOptions {
   yoga: GraphqlYoga;
   rateLimiter: GraphqlRateLimiter;
+  /** Refused credentials spend from it; an IP past it is answered 429 before any credential is checked. */
+  authFailures: AuthFailureBudget;
   authenticate(token: string | null): Promise<AgentDoc | null>;
   settle(req: object, principal: Principal): void;
   bodyLimit: number;
@@ -50,6 +53,13 @@ export function graphqlRoute(options: GraphqlRouteOptions): GraphqlRoute {
       onRequest: async (request, reply) => {
         if (request.method === 'OPTIONS') return;
         const credentials = parseBearer(request.headers.authorization);
+        if (credentials.kind !== 'anonymous') {
+          const blockedFor = await options.authFailures.blockedFor(request.ip);
+          if (blockedFor !== null) {
+            reply.header('retry-after', String(blockedFor));
+            return sendGraphqlError(reply, 429, `Too many failed authentication attempts; retry in ${blockedFor} s`, 'RATE_LIMITED', { retryAfter: blockedFor });
+          }
+        }
         const verdict = await options.rateLimiter.consume(request.ip, credentials.kind === 'bearer' ? credentials.token : null);
         if (!verdict.allowed) {
           reply.header('retry-after', String(verdict.retryAfterSeconds));
@@ -62,11 +72,13 @@ export function graphqlRoute(options: GraphqlRouteOptions): GraphqlRoute {
         if (request.method !== 'OPTIONS') {
           const credentials = parseBearer(request.headers.authorization);
           if (credentials.kind === 'malformed') {
+            await options.authFailures.recordFailure(request.ip);
             reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
             return sendGraphqlError(reply, 401, 'The Authorization header must be "Bearer <token>"', 'UNAUTHENTICATED');
           }
           const viewer = credentials.kind === 'bearer' ? await options.authenticate(credentials.token) : null;
           if (credentials.kind === 'bearer' && viewer === null) {
+            await options.authFailures.recordFailure(request.ip);
             reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
             return sendGraphqlError(reply, 401, 'Unknown or revoked token', 'UNAUTHENTICATED');
           }

@@ -13,6 +13,7 @@ import type { AgentDoc } from '../domain/model.js';
 import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { parseBearer } from './bearer.js';
 import { startHeartbeat } from './wsHeartbeat.js';
+import type { AuthFailureBudget } from './authFailures.js';
 import type { RateLimitVerdict } from './rateLimit.js';
 import { asBadUserInput, isRequestError, type GraphqlYoga, type Principal } from './yoga.js';
 
@@ -22,6 +23,14 @@ export interface GraphqlWsOptions {
   yoga: GraphqlYoga;
   authenticate(token: string | null): Promise<AgentDoc | null>;
   settle(req: object, principal: Principal): void;
+  /** The client's address as HTTP routes see it (X-Forwarded-For when the proxy is trusted): per-IP caps and budgets key on it. */
+  clientIp(request: IncomingMessage): string;
+  /** Refused connection_inits spend from the same per-IP budget as refused HTTP credentials; past it upgrades get 429. */
+  authFailures: AuthFailureBudget;
+  /** Open sockets one IP may hold; more are refused at the upgrade with 429. */
+  maxConnectionsPerIp: number;
+  /** Open sockets in all; more are refused at the upgrade with 503, before any WebSocket exists. */
+  maxConnections: number;
   logger: Logger;
   isProduction: boolean;
   /** Largest accepted message, the WebSocket counterpart of the HTTP body limit. */
@@ -49,6 +58,7 @@ export interface GraphqlWsOptions {
 export const SLOW_SUBSCRIBER_BYTES = 8 * 1024 * 1024;
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 const TRY_AGAIN_LATER = 1013;
+const CAP_WARNING_INTERVAL_MS = 10_000;
 
 export interface GraphqlWs {
   /** Streaming operations currently open across all connections. */
@@ -57,7 +67,19 @@ export interface GraphqlWs {
   close(): Promise<void>;
   /** Drops every socket at once: for when the graceful close ran out of time. */
   terminate(): void;
+  /**
+   * Re-checks the credentials of every socket this agent holds on this
+   * instance and closes (4403 Forbidden) those that no longer authenticate:
+   * a deactivated agent's, a rotated token's, a signed-out session's.
+   * Resolves with how many were closed.
+   */
+  revoke(agentId: string): Promise<number>;
+  /** Sockets open or being upgraded right now. */
+  openConnections(): number;
 }
+
+/** graphql-ws's own code for a refused connection_init (what `false` from onConnect sends). */
+export const FORBIDDEN_CLOSE = 4403;
 
 type ConnectionContext = WsContext<Record<string, unknown> | undefined, Extra>;
 type Enveloped = ReturnType<GraphqlYoga['getEnveloped']>;
@@ -72,8 +94,12 @@ interface Operation {
   shareKey: string;
 }
 
-function refuseUpgrade(socket: Duplex, status: number, text: string) {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** Answers an upgrade with a plain HTTP status and lets go of the socket at once (a flood must not hold descriptors). */
+function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}) {
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`, () => socket.destroy());
 }
 
 /** The HTTP route's 429 body, as an operation error: the socket stays open. */
@@ -105,8 +131,11 @@ function perSubscriber(source: AsyncIterable<unknown>, run: Run): AsyncIterableI
 export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
   const log = options.logger.child({ component: 'graphql-ws' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
-  /** Each acknowledged connection's viewer and bearer token (null: anonymous). */
-  const connections = new Map<ConnectionContext, { viewer: AgentDoc | null; token: string | null }>();
+  /** Each acknowledged connection's viewer and bearer token. */
+  const connections = new Map<ConnectionContext, { viewer: AgentDoc; token: string }>();
+  /** Sockets counted against the caps, from the upgrade request until the TCP socket closes. */
+  let open = 0;
+  const openPerIp = new Map<string, number>();
   // The envelop instance that prepared an operation runs it too; keyed by the
   // operation's context object, which graphql-ws passes back untouched.
   const operations = new WeakMap<object, Operation>();
@@ -173,9 +202,13 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     {
       isProd: options.isProduction,
       onConnect: async (ctx) => {
+        const ip = options.clientIp(ctx.extra.request);
+        // Another socket of this IP may have spent the budget since this one's upgrade.
+        if ((await options.authFailures.blockedFor(ip)) !== null) return false;
         const params = ctx.connectionParams ?? {};
         const credentials = parseBearer(params['authorization'] ?? params['Authorization']);
-        if (credentials.kind === 'malformed') return false;
+        // No token: refused (4403) without spending the budget, since nothing was guessed.
+        if (credentials.kind === 'anonymous') return false;
         let viewer: AgentDoc | null = null;
         if (credentials.kind === 'bearer') {
           try {
@@ -185,11 +218,14 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
             // Closes the socket with 4500 and this reason, not the store's message.
             throw new Error('Authentication unavailable');
           }
+        }
+        if (credentials.kind === 'malformed' || viewer === null) {
+          await options.authFailures.recordFailure(ip);
           // 4403 Forbidden: graphql-ws's answer to `false` from onConnect.
-          if (viewer === null) return false;
+          return false;
         }
         options.settle(ctx.extra.request, { viewer, transport: 'ws' });
-        connections.set(ctx, { viewer, token: credentials.kind === 'bearer' ? credentials.token : null });
+        connections.set(ctx, { viewer, token: credentials.token });
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -198,7 +234,8 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
           return [new GraphQLError(`At most ${maxOperations} operations may run at once on one connection`, { extensions: { code: 'BAD_USER_INPUT' } })];
         }
         const client = connections.get(ctx);
-        const verdict = await options.rateLimit(ctx.extra.request, client?.token ?? null);
+        if (!client) return [new GraphQLError('Not connected', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const verdict = await options.rateLimit(ctx.extra.request, client.token);
         if (!verdict.allowed) return [rateLimited(verdict.retryAfterSeconds)];
         const enveloped = options.yoga.getEnveloped({ req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         let document: DocumentNode;
@@ -217,7 +254,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
           return [presentable(error)];
         }
         // Resolvers below a subscription root may depend on the viewer's role, never on who the viewer is.
-        const shareKey = JSON.stringify([client?.viewer?.role ?? null, payload.operationName ?? null, payload.variables ?? null, payload.query]);
+        const shareKey = JSON.stringify([client.viewer.role, payload.operationName ?? null, payload.variables ?? null, payload.query]);
         operations.set(contextValue, { enveloped, socket: ctx.extra.socket, id, shareKey });
         return {
           schema: enveloped.schema,
@@ -243,11 +280,46 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     wss,
   );
 
+  let refusedAtCap = 0;
+  let capWarnedAt = 0;
+  const release = (ip: string) => {
+    open -= 1;
+    const left = (openPerIp.get(ip) ?? 1) - 1;
+    if (left > 0) openPerIp.set(ip, left);
+    else openPerIp.delete(ip);
+  };
+
+  // Caps and the failure budget are checked on the HTTP upgrade request,
+  // before ws allocates anything: a refused client costs one short answer.
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path !== options.path) return refuseUpgrade(socket, 404, 'Not Found');
     if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const ip = options.clientIp(request);
+    if (open >= options.maxConnections) {
+      refusedAtCap += 1;
+      // Once per interval, not once per refusal: a flood must not become a flood of log lines.
+      if (Date.now() - capWarnedAt > CAP_WARNING_INTERVAL_MS) {
+        capWarnedAt = Date.now();
+        log.warn({ open, max: options.maxConnections, refused: refusedAtCap }, 'graphql-ws connections refused: WS_MAX_CONNECTIONS reached');
+        refusedAtCap = 0;
+      }
+      return refuseUpgrade(socket, 503, 'Service Unavailable', { 'Retry-After': '5' });
+    }
+    const fromIp = openPerIp.get(ip) ?? 0;
+    if (fromIp >= options.maxConnectionsPerIp) return refuseUpgrade(socket, 429, 'Too Many Requests', { 'Retry-After': '5' });
+    // Counted before anything async, so a burst of upgrades cannot slip past the caps together.
+    open += 1;
+    openPerIp.set(ip, fromIp + 1);
+    socket.once('close', () => release(ip));
+    void options.authFailures.blockedFor(ip).then(
+      (retryAfter) => {
+        if (socket.destroyed) return;
+        if (retryAfter !== null) return refuseUpgrade(socket, 429, 'Too Many Requests', { 'Retry-After': String(retryAfter) });
+        wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+      },
+      () => socket.destroy(),
+    );
   };
   options.server.on('upgrade', onUpgrade);
   const stopHeartbeat = startHeartbeat(wss, options.heartbeatMs);
@@ -269,5 +341,27 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     terminate() {
       for (const socket of wss.clients) socket.terminate();
     },
+    async revoke(agentId) {
+      const held = [...connections].filter(([, c]) => c.viewer._id === agentId);
+      let closed = 0;
+      await Promise.all(
+        held.map(async ([ctx, { token }]) => {
+          let still: AgentDoc | null = null;
+          try {
+            still = await options.authenticate(token);
+          } catch (error) {
+            // Cannot tell: closing is the safe side; the client reconnects and is checked afresh.
+            log.warn({ err: error, agentId }, 'could not re-check a socket after a revocation; closing it');
+          }
+          if (still?._id === agentId) return;
+          closed += 1;
+          connections.delete(ctx);
+          ctx.extra.socket.close(FORBIDDEN_CLOSE, 'Forbidden');
+        }),
+      );
+      if (closed > 0) log.info({ agentId, closed }, 'closed graphql-ws sockets whose credentials were revoked');
+      return closed;
+    },
+    openConnections: () => open,
   };
 }

@@ -2,6 +2,7 @@
 // probes, Prometheus, and whatever route groups the composition root adds
 // (the WhatsApp webhook, plugins' inbound routes). It owns no services: the
 // schema, authentication, readiness and metrics all arrive as options.
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
@@ -17,6 +18,8 @@ import { graphqlErrorBody } from './graphqlErrors.js';
 import { formatBytes, graphqlRoute } from './graphqlRoute.js';
 import { attachGraphqlWs, type GraphqlWsOptions } from './graphqlWs.js';
 import { healthRoutes, SHUTTING_DOWN } from './health.js';
+import { createAuthFailureBudget } from './authFailures.js';
+import { connectionCeiling, openFileLimit } from './openFiles.js';
 import { createGraphqlRateLimiter } from './rateLimit.js';
 import { metricsRoute, observeRequestDurations, type HttpRequestDuration } from './requestMetrics.js';
 import { createGraphqlYoga, type Principal, type Transport } from './yoga.js';
@@ -37,7 +40,7 @@ export type RouteGroup = (app: FastifyInstance) => void | Promise<void>;
 
 export interface HttpServerOptions {
   logger: Logger;
-  config: Pick<Config, 'isProduction' | 'host' | 'port' | 'shutdownTimeoutMs' | 'graphql' | 'trustProxy'>;
+  config: Pick<Config, 'isProduction' | 'host' | 'port' | 'shutdownTimeoutMs' | 'graphql' | 'trustProxy' | 'ws'>;
   schema: GraphQLSchema;
   /** A bearer token → the agent it belongs to; null when no agent has it. */
   authenticate(token: string | null): Promise<AgentDoc | null>;
@@ -71,6 +74,10 @@ export interface HttpServer {
    */
   close(): Promise<void>;
   activeSubscriptions(): number;
+  /** See GraphqlWs.revoke: closes this instance's sockets of the agent whose credentials no longer authenticate. */
+  revokeSockets(agentId: string): Promise<number>;
+  /** graphql-ws sockets open or being upgraded, as counted against WS_MAX_CONNECTIONS. */
+  openConnections(): number;
 }
 
 function baseUrl(address: AddressInfo, configuredHost: string): string {
@@ -119,6 +126,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     logger,
   });
 
+  const authFailures = createAuthFailureBudget({
+    perIp: config.graphql.authFailuresPerIp,
+    redis: options.redis ?? null,
+    keyPrefix: `${options.rateLimitKeyPrefix ?? 'ratelimit:graphql'}:auth-failures`,
+    logger,
+  });
+
+  const ceiling = connectionCeiling(config.ws.maxConnections, openFileLimit());
+  if (ceiling.warning) logger.warn(ceiling.warning);
+
+  // request.ip as Fastify derives it for HTTP, so both transports spend one per-IP budget.
+  const clientIp = (request: IncomingMessage) =>
+    config.trustProxy ? proxyAddr(request, () => true) : (request.socket.remoteAddress ?? '');
+
   const ws = attachGraphqlWs({
     server: app.server,
     path: GRAPHQL_PATH,
@@ -128,8 +149,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     logger,
     isProduction: config.isProduction,
     maxPayload: BODY_LIMIT,
-    // request.ip as Fastify derives it for HTTP, so both transports spend one per-IP budget.
-    rateLimit: (request, token) => rateLimiter.consume(config.trustProxy ? proxyAddr(request, () => true) : (request.socket.remoteAddress ?? ''), token),
+    clientIp,
+    authFailures,
+    maxConnectionsPerIp: config.ws.maxConnectionsPerIp,
+    maxConnections: ceiling.maxConnections,
+    rateLimit: (request, token) => rateLimiter.consume(clientIp(request), token),
     hub: options.subscriptionHub,
     ...options.wsLimits,
   });
@@ -157,7 +181,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return reply.status(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', code: error.code, message });
   });
 
-  const graphqlHttp = graphqlRoute({ yoga, rateLimiter, authenticate: options.authenticate, settle, bodyLimit: BODY_LIMIT });
+  const graphqlHttp = graphqlRoute({ yoga, rateLimiter, authFailures, authenticate: options.authenticate, settle, bodyLimit: BODY_LIMIT });
 
   // Subscriptions never finish on their own and would hold server.close()
   // open until the deadline: they end first, over both transports.
@@ -206,5 +230,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       return closed;
     },
     activeSubscriptions: () => ws.activeSubscriptions(),
+    revokeSockets: (agentId) => ws.revoke(agentId),
+    openConnections: () => ws.openConnections(),
   };
 }

@@ -43,3 +43,12 @@ export async function setAgentStatus(deps: WorkflowDeps, agent: AgentDoc, status
   if (status === 'ONLINE' || (status === 'OFFLINE' && deps.config.requeueOnOffline)) await drainQueue(deps);
   return (await deps.repos.agents.byId(agent._id)) ?? after;
 }
+
+/**
+ * Closes the agent's live sockets whose credentials no longer authenticate,
+ * on every instance. Call it after the change is stored: deactivation, token
+ * rotation, sign-out, password change.
+ */
+export function revokeSockets(deps: WorkflowDeps, agentId: string): void {
+  deps.publish({ type: 'agent.revoked', agentId });
+}

@@ -4,7 +4,7 @@ import { forbidden, notFound } from '../domain/errors.js';
 import type { AgentDoc, AgentStatus } from '../domain/model.js';
 import type { DeskApi } from '../plugins/contract.js';
 import { agentView } from './emit.js';
-import { createAgent, setAgentStatus, type CreateAgentInput } from './agents.js';
+import { createAgent, revokeSockets, setAgentStatus, type CreateAgentInput } from './agents.js';
 import { assignByPolicy, assignTo, claim } from './assignment.js';
 import { loadVisible } from './access.js';
 import type { WorkflowDeps } from './deps.js';
@@ -37,6 +37,8 @@ export function createWorkflow(deps: WorkflowDeps) {
 
     createAgent: (input: CreateAgentInput) => createAgent(deps, input),
     setAgentStatus: (viewer: AgentDoc, status: AgentStatus) => setAgentStatus(deps, viewer, status),
+    /** Closes, on every instance, the agent's graphql-ws sockets whose credentials stopped working. */
+    revokeSockets: (agentId: string) => revokeSockets(deps, agentId),
 
     async assignConversation(viewer: AgentDoc, conversationId: string, agentId: string | null) {
       if (viewer.role !== 'ADMIN') {
