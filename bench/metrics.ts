@@ -117,7 +117,7 @@ async function populate(store: Store) {
     const shiftStart = between(0, 16) * HOUR;
     let status: AgentStatus = 'OFFLINE';
     const to = (at: number, next: AgentStatus) => {
-      statusEvents.push(event('agent_status', null, null, agent._id, at, { from: status, to: next }));
+      statusEvents.push(event('agent.status', null, null, agent._id, at, { from: status, to: next }));
       status = next;
     };
     for (let day = 0; day < DAYS; day++) {
@@ -149,7 +149,7 @@ async function populate(store: Store) {
     let agent = `agent${between(0, AGENTS)}`;
     let lastAt = opened;
     for (let cycle = 1; cycle <= cycles; cycle++) {
-      eventBatch.push(event(cycle === 1 ? 'opened' : 'reopened', conversationId, cycle, null, cycleStart));
+      eventBatch.push(event(cycle === 1 ? 'conversation.opened' : 'conversation.reopened', conversationId, cycle, null, cycleStart));
       messageBatch.push(messageDoc(conversationId, customerId, cycleStart, true, 'CUSTOMER', null));
       budget--;
       if (cycle === 1) {
@@ -157,13 +157,13 @@ async function populate(store: Store) {
         budget--;
       }
       const assignedAt = cycleStart + between(0, 10 * MINUTE);
-      eventBatch.push(event('assigned', conversationId, cycle, agent, assignedAt, { by: cycle === 1 ? 'policy' : 'reopen', fromAgentId: null }));
+      eventBatch.push(event('conversation.assigned', conversationId, cycle, agent, assignedAt, { by: cycle === 1 ? 'policy' : 'reopen', fromAgentId: null }));
       const firstResponse = assignedAt + between(MINUTE, 60 * MINUTE);
-      eventBatch.push(event('first_response', conversationId, cycle, agent, firstResponse, { cycleStartedAt: new Date(cycleStart) }));
+      eventBatch.push(event('conversation.first_response', conversationId, cycle, agent, firstResponse, { cycleStartedAt: new Date(cycleStart) }));
       const resolvedAt = firstResponse + between(5 * MINUTE, 6 * HOUR);
       if (random() < 0.05) {
         const next = `agent${between(0, AGENTS)}`;
-        eventBatch.push(event('assigned', conversationId, cycle, next, between(firstResponse, resolvedAt), { by: 'admin', fromAgentId: agent }));
+        eventBatch.push(event('conversation.assigned', conversationId, cycle, next, between(firstResponse, resolvedAt), { by: 'admin', fromAgentId: agent }));
         agent = next;
       }
       // This cycle's share of the remaining turns, alternating agent and customer, between first response and resolution.
@@ -174,12 +174,12 @@ async function populate(store: Store) {
         messageBatch.push(messageDoc(conversationId, customerId, at, fromCustomer, fromCustomer ? 'CUSTOMER' : 'AGENT', fromCustomer ? null : agent));
       }
       budget -= turns;
-      eventBatch.push(event('resolved', conversationId, cycle, agent, resolvedAt, { cycleStartedAt: new Date(cycleStart) }));
+      eventBatch.push(event('conversation.resolved', conversationId, cycle, agent, resolvedAt, { cycleStartedAt: new Date(cycleStart) }));
       if (cycle === cycles && budget > 0) {
         messageBatch.push(messageDoc(conversationId, customerId, resolvedAt + 1000, false, 'SYSTEM', null));
         budget--;
       }
-      if (random() < 0.5) eventBatch.push(event('feedback', conversationId, cycle, agent, resolvedAt + between(MINUTE, 30 * MINUTE), { score: between(1, 6) }));
+      if (random() < 0.5) eventBatch.push(event('feedback.received', conversationId, cycle, agent, resolvedAt + between(MINUTE, 30 * MINUTE), { score: between(1, 6) }));
       lastAt = resolvedAt;
       cycleStart = resolvedAt + between(30 * MINUTE, 20 * HOUR);
     }

@@ -6,7 +6,11 @@ import pino, { type Logger } from 'pino';
 import { missingWhatsAppSettings, type Config } from './config.js';
 import type { AgentDoc } from './domain/model.js';
 import { createInProcessEventBus, createRedisEventBus } from './events/bus.js';
-import { isInternalEvent, type DomainEvent, type EventBus } from './events/types.js';
+import { createEventDispatcher } from './events/dispatcher.js';
+import { busListener } from './events/listeners/bus.js';
+import { eventLogListener } from './events/listeners/eventLog.js';
+import { pluginDeliveryListener } from './events/listeners/pluginDeliveries.js';
+import type { EventBus } from './events/types.js';
 import type { DeskServices } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
@@ -30,7 +34,7 @@ import { createMongoStore } from './store/mongo.js';
 import { createRepositories, type Repositories } from './store/repositories/index.js';
 import { createCloudApiClient } from './whatsapp/cloudApi.js';
 import { whatsappWebhookRoutes } from './whatsapp/routes.js';
-import { systemClock, type Clock, type NewDomainEvent } from './workflow/deps.js';
+import { systemClock, type Clock } from './workflow/deps.js';
 import { createWorkflow, type Workflow } from './workflow/index.js';
 import { hashToken } from './workflow/tokens.js';
 
@@ -114,13 +118,14 @@ export async function createApp(options: AppOptions): Promise<App> {
         timeoutMs: config.whatsapp.timeoutMs,
       });
 
-  // Late-bound: plugins need the workflow's desk API, and the workflow publishes to plugins.
+  // Every state change's events reach these, in this order: the reporting
+  // log first (a failure there fails the change), then live subscribers, then
+  // plugin deliveries. The plugin host is late-bound: plugins need the
+  // workflow's desk API, and the workflow raises events for plugins.
   let pluginHost: PluginHost | null = null;
-  const publish = (draft: NewDomainEvent) => {
-    const event = { ...draft, id: newId(), at: clock.now() } as DomainEvent;
-    bus.publish(event);
-    if (!isInternalEvent(event)) void pluginHost?.publish(event);
-  };
+  const events = createEventDispatcher([eventLogListener(repos.eventLog), busListener(bus), pluginDeliveryListener(() => pluginHost)]);
+  const renamed = await repos.eventLog.renameLegacyTypes();
+  if (renamed) logger.info({ renamed }, 'reporting log entries renamed to the event vocabulary');
 
   const workflow = createWorkflow({
     repos,
@@ -130,7 +135,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     queue,
     clock,
     logger,
-    publish,
+    dispatch: events.dispatch,
     meters: {
       messageIn: () => meters.messagesTotal.inc({ direction: 'inbound' }),
       messageOut: () => meters.messagesTotal.inc({ direction: 'outbound' }),

@@ -73,7 +73,7 @@ function history() {
   const messages: MessageDoc[] = [];
   const event = (type: ConversationEventType, conversationId: string | null, cycle: number | null, agentId: string | null, at: Date, data: Record<string, unknown> = {}) =>
     events.push({ _id: `e${String(events.length).padStart(4, '0')}`, type, conversationId, cycle, agentId, at, data });
-  const status = (agentId: string, at: Date, from: AgentStatus, to: AgentStatus) => event('agent_status', null, null, agentId, at, { from, to });
+  const status = (agentId: string, at: Date, from: AgentStatus, to: AgentStatus) => event('agent.status', null, null, agentId, at, { from, to });
   const message = (conversationId: string, at: Date, direction: 'INBOUND' | 'OUTBOUND', author: MessageAuthor, type: MessageType, agentId: string | null = null) => {
     const n = messages.length;
     messages.push({
@@ -103,26 +103,26 @@ function history() {
   const survey = (conversationId: string, at: Date) => message(conversationId, at, 'OUTBOUND', 'SYSTEM', 'INTERACTIVE');
   const reply = (conversationId: string, at: Date, agentId: string, cycle: number, cycleStartedAt: Date) => {
     message(conversationId, at, 'OUTBOUND', 'AGENT', 'TEXT', agentId);
-    event('first_response', conversationId, cycle, agentId, at, { cycleStartedAt });
+    event('conversation.first_response', conversationId, cycle, agentId, at, { cycleStartedAt });
   };
   const open = (conversationId: string, at: Date) => {
-    event('opened', conversationId, 1, null, at);
+    event('conversation.opened', conversationId, 1, null, at);
     inbound(conversationId, at);
     greeting(conversationId, at);
   };
   const assign = (conversationId: string, cycle: number, agentId: string, at: Date, by: string, fromAgentId: string | null = null) =>
-    event('assigned', conversationId, cycle, agentId, at, { by, fromAgentId });
+    event('conversation.assigned', conversationId, cycle, agentId, at, { by, fromAgentId });
   const resolve = (conversationId: string, cycle: number, agentId: string | null, at: Date, cycleStartedAt: Date) => {
-    event('resolved', conversationId, cycle, agentId, at, { cycleStartedAt });
+    event('conversation.resolved', conversationId, cycle, agentId, at, { cycleStartedAt });
     survey(conversationId, at);
   };
   const rate = (conversationId: string, cycle: number, agentId: string | null, at: Date, score: number) => {
     inbound(conversationId, at, 'INTERACTIVE');
-    event('feedback', conversationId, cycle, agentId, at, { score });
+    event('feedback.received', conversationId, cycle, agentId, at, { score });
   };
   const reopen = (conversationId: string, cycle: number, at: Date) => {
     inbound(conversationId, at);
-    event('reopened', conversationId, cycle, null, at);
+    event('conversation.reopened', conversationId, cycle, null, at);
   };
 
   // Saturday
@@ -185,7 +185,7 @@ function history() {
   reply('R', mon('15:10'), ASHA, 2, mon('15:00'));
   resolve('R', 2, ASHA, mon('15:40'), mon('15:00'));
   status(BEN, mon('16:00'), 'ONLINE', 'OFFLINE');
-  event('unassigned', 'U', 1, BEN, mon('16:00'), { reason: 'requeue_offline' });
+  event('conversation.unassigned', 'U', 1, BEN, mon('16:00'), { reason: 'requeue_offline' });
   assign('U', 1, ASHA, mon('16:00'), 'policy');
   reply('U', mon('16:30'), ASHA, 1, mon('14:30'));
   inbound('U', mon('18:29'));
@@ -477,8 +477,8 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
     await tied.collection<AgentDoc>(COLLECTIONS.agents).insertMany([agent(ASHA, 'Asha', 2)]);
     // Ids grow with time: e2 was written after e1, so Asha is ONLINE from then on.
     await tied.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents).insertMany([
-      { _id: 'e2', type: 'agent_status', conversationId: null, cycle: null, agentId: ASHA, at, data: { from: 'AWAY', to: 'ONLINE' } },
-      { _id: 'e1', type: 'agent_status', conversationId: null, cycle: null, agentId: ASHA, at, data: { from: 'OFFLINE', to: 'AWAY' } },
+      { _id: 'e2', type: 'agent.status', conversationId: null, cycle: null, agentId: ASHA, at, data: { from: 'AWAY', to: 'ONLINE' } },
+      { _id: 'e1', type: 'agent.status', conversationId: null, cycle: null, agentId: ASHA, at, data: { from: 'OFFLINE', to: 'AWAY' } },
     ]);
     const metrics = await computeSupportMetrics(tied, RANGE, OPTIONS);
     expect(metrics.agentUtilization).toEqual([{ agentId: ASHA, agentName: 'Asha', onlineSeconds: 86400, occupancy: 0, conversationsHandled: 0, averageLoad: 0 }]);

@@ -48,7 +48,7 @@ function messageEvent(conversationId: string, options: { type?: 'message.receive
 }
 
 function resolvedEvent(conversationId: string): DomainEvent {
-  return { id: newId(), at: new Date(), type: 'conversation.resolved', conversation: conversationDoc(conversationId), customer };
+  return { id: newId(), at: new Date(), type: 'conversation.resolved', conversation: conversationDoc(conversationId), customer, by: 'agent-1' };
 }
 
 const noDesk: DeskApi = {

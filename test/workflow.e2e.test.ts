@@ -126,7 +126,16 @@ describe('the six steps, end to end', () => {
     expect(d.emulator.sent.filter((s) => bodyText(s) === 'Hi! An agent will be with you shortly.')).toHaveLength(1);
 
     const log = await d.app.store.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents).find({ conversationId }, { sort: { _id: 1 } });
-    expect(log.map((e) => e.type)).toEqual(['opened', 'assigned', 'first_response', 'resolved', 'feedback', 'reopened', 'assigned']);
+    expect(log.map((e) => e.type)).toEqual([
+      'conversation.opened',
+      'conversation.assigned',
+      'conversation.first_response',
+      'conversation.resolved',
+      'feedback.received',
+      'feedback.commented',
+      'conversation.reopened',
+      'conversation.assigned',
+    ]);
 
     await Promise.all([added.close(), updated.close(), conversationUpdates.close()]);
   });
@@ -149,7 +158,7 @@ describe('assignment', () => {
       expect(mine).toHaveLength(5);
       expect((await d.app.repos.agents.byId(agent.id))?.activeConversations).toBe(5);
     }
-    const events = await d.app.store.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents).find({ type: 'assigned' });
+    const events = await d.app.store.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents).find({ type: 'conversation.assigned' });
     expect(new Set(events.map((e) => e.conversationId)).size).toBe(events.length);
   });
 

@@ -1,3 +1,4 @@
+import type { LoggedEventType } from './events.js';
 // The records the desk keeps. These are the stored document shapes: every
 // engine (MongoDB through mongoose, or the embedded mingo engine) stores and
 // returns exactly these, with Date objects for times and string ids.
@@ -168,31 +169,22 @@ export interface MessageDoc {
   updatedAt: Date;
 }
 
-/** Append-only reporting log (Chatwoot-style): metrics are computed from these, not from mutable fields. */
-export const CONVERSATION_EVENT_TYPES = [
-  'opened',
-  'reopened',
-  'assigned',
-  'unassigned',
-  'first_response',
-  'resolved',
-  'feedback',
-  'agent_status',
-] as const;
-export type ConversationEventType = (typeof CONVERSATION_EVENT_TYPES)[number];
+/** The reporting log's entry types: the domain events it keeps (domain/events.ts). */
+export type ConversationEventType = LoggedEventType;
 
 export interface ConversationEventDoc {
   _id: string;
   type: ConversationEventType;
-  /** null for agent_status. */
+  /** null for agent.status. */
   conversationId: string | null;
   agentId: string | null;
   cycle: number | null;
   at: Date;
   /**
-   * type-specific: opened/reopened {}; assigned {by: 'policy'|'admin'|'claim'|'reopen'};
-   * first_response {cycleStartedAt}; resolved {cycleStartedAt}; feedback {score};
-   * agent_status {from, to}
+   * type-specific (written by src/events/listeners/eventLog.ts): conversation.opened/reopened {};
+   * conversation.assigned {by, fromAgentId}; conversation.unassigned {reason};
+   * conversation.first_response {cycleStartedAt}; conversation.resolved {cycleStartedAt, by};
+   * feedback.received {score}; feedback.commented {}; agent.status {from, to}
    */
   data: Record<string, unknown>;
 }

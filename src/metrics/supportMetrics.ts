@@ -124,7 +124,7 @@ export interface SupportMetricsOptions {
 type HoldingMoves = { _id: { type: ConversationEventType; agentId?: string | null; fromAgentId?: string | null }; n: number };
 
 /** Events whose agentId says whose they are; opened and reopened carry none. */
-const AGENT_EVENT_TYPES: ConversationEventType[] = ['first_response', 'resolved', 'assigned', 'unassigned', 'agent_status', 'feedback'];
+const AGENT_EVENT_TYPES: ConversationEventType[] = ['conversation.first_response', 'conversation.resolved', 'conversation.assigned', 'conversation.unassigned', 'agent.status', 'feedback.received'];
 
 export async function computeSupportMetrics(store: Store, query: SupportMetricsQuery, options: SupportMetricsOptions): Promise<SupportMetrics> {
   const { from, to } = query;
@@ -140,11 +140,11 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
   const none = Promise.resolve([] as ConversationEventDoc[]);
 
   const [rangeEvents, deskEvents, transfersAway, holdingMoves, statusAtStart, messageVolume] = await Promise.all([
-    events.find(agentId ? { type: { $in: AGENT_EVENT_TYPES }, at: inRange, agentId } : { type: { $in: [...AGENT_EVENT_TYPES, 'opened', 'reopened'] }, at: inRange }),
+    events.find(agentId ? { type: { $in: AGENT_EVENT_TYPES }, at: inRange, agentId } : { type: { $in: [...AGENT_EVENT_TYPES, 'conversation.opened', 'conversation.reopened'] }, at: inRange }),
     // For one agent, opened and reopened still come desk-wide...
-    agentId ? events.find({ type: { $in: ['opened', 'reopened'] }, at: inRange }) : none,
+    agentId ? events.find({ type: { $in: ['conversation.opened', 'conversation.reopened'] }, at: inRange }) : none,
     // ...and so do the transfers that took a conversation away from them.
-    agentId ? events.find({ type: 'assigned', at: inRange, 'data.fromAgentId': agentId }) : none,
+    agentId ? events.find({ type: 'conversation.assigned', at: inRange, 'data.fromAgentId': agentId }) : none,
     // Conversations each agent held at `from`: the sum of every holding move
     // before it, in one pass (the whole log before the range; one agent: their moves, then transfers away from them).
     holdingMovesBefore(events, from, agentId),
@@ -167,15 +167,15 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
     for (const event of list) {
       const at = +event.at;
       switch (event.type) {
-        case 'opened': {
+        case 'conversation.opened': {
           const quarter = Math.floor(at / QUARTER_HOUR_MS);
           openedPerQuarterHour.set(quarter, (openedPerQuarterHour.get(quarter) ?? 0) + 1);
           break;
         }
-        case 'reopened':
+        case 'conversation.reopened':
           conversationsReopened++;
           break;
-        case 'feedback': {
+        case 'feedback.received': {
           const score = event.data.score;
           if (typeof score !== 'number') break;
           responses++;
@@ -183,12 +183,12 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
           if (score >= 4) satisfied++;
           break;
         }
-        case 'first_response': {
+        case 'conversation.first_response': {
           const start = timeOf(event.data.cycleStartedAt);
           if (start !== null) firstResponses.push([start, at]);
           break;
         }
-        case 'resolved': {
+        case 'conversation.resolved': {
           conversationsResolved++;
           const start = timeOf(event.data.cycleStartedAt);
           if (start !== null) resolutions.push([start, at]);
@@ -200,17 +200,17 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
           }
           break;
         }
-        case 'assigned': {
+        case 'conversation.assigned': {
           // transfersAway are the other agent's assignments: only their fromAgentId side is about this agent.
           if (event.agentId && list !== transfersAway) changes.push({ at, agentId: event.agentId, heldDelta: 1 });
           const previous = event.data.fromAgentId;
           if (typeof previous === 'string') changes.push({ at, agentId: previous, heldDelta: -1 });
           break;
         }
-        case 'unassigned':
+        case 'conversation.unassigned':
           if (event.agentId) changes.push({ at, agentId: event.agentId, heldDelta: -1 });
           break;
-        case 'agent_status':
+        case 'agent.status':
           if (event.agentId && typeof event.data.to === 'string') changes.push({ at, agentId: event.agentId, status: event.data.to as AgentStatus });
           break;
         default:
@@ -236,7 +236,7 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
     if (typeof agent === 'string') heldAtStart.set(agent, (heldAtStart.get(agent) ?? 0) + delta);
   };
   for (const { _id, n } of holdingMoves) {
-    if (_id.type === 'assigned') {
+    if (_id.type === 'conversation.assigned') {
       move(_id.agentId, Number(n));
       move(_id.fromAgentId, -Number(n));
     } else move(_id.agentId, -Number(n));
@@ -277,9 +277,9 @@ async function holdingMovesBefore(events: Collection<ConversationEventDoc>, at: 
       { $match: filter },
       { $group: { _id: { type: '$type', agentId: '$agentId', fromAgentId: '$data.fromAgentId' }, n: { $sum: 1 } } },
     ]);
-  const before = { type: { $in: ['assigned', 'unassigned', 'resolved'] }, at: { $lt: at } };
+  const before = { type: { $in: ['conversation.assigned', 'conversation.unassigned', 'conversation.resolved'] }, at: { $lt: at } };
   if (!agentId) return movesOf(before);
-  const [own, away] = await Promise.all([movesOf({ ...before, agentId }), movesOf({ type: 'assigned', at: { $lt: at }, 'data.fromAgentId': agentId })]);
+  const [own, away] = await Promise.all([movesOf({ ...before, agentId }), movesOf({ type: 'conversation.assigned', at: { $lt: at }, 'data.fromAgentId': agentId })]);
   // A transfer away lands in `away`; one to this agent from itself would be in both, counted once.
   return [...own, ...away.filter((row) => row._id.agentId !== agentId)];
 }
@@ -306,7 +306,7 @@ function emptyMetrics(agents: AgentDoc[]): SupportMetrics {
  */
 async function statusesAt(events: Collection<ConversationEventDoc>, at: Date, agentId: string | null): Promise<Map<string, AgentStatus>> {
   const latest = await events.aggregate<{ _id: unknown; lastAt: Date }>([
-    { $match: { type: 'agent_status', at: { $lt: at }, ...(agentId ? { agentId } : {}) } },
+    { $match: { type: 'agent.status', at: { $lt: at }, ...(agentId ? { agentId } : {}) } },
     { $group: { _id: '$agentId', lastAt: { $max: '$at' } } },
   ]);
   const wanted = new Map<string, number>();
@@ -314,7 +314,7 @@ async function statusesAt(events: Collection<ConversationEventDoc>, at: Date, ag
   const statuses = new Map<string, AgentStatus>();
   if (wanted.size === 0) return statuses;
   const last = await events.find({
-    type: 'agent_status',
+    type: 'agent.status',
     agentId: { $in: [...wanted.keys()] },
     at: { $in: [...new Set(wanted.values())].map((ms) => new Date(ms)) },
   });

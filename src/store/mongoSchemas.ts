@@ -8,10 +8,10 @@
 // loudly instead of losing the field. Timestamps are the desk's own fields,
 // set by its code; mongoose's `timestamps` and `__v` are off.
 import { Schema, type SchemaDefinition, type SchemaOptions } from 'mongoose';
+import { LOGGED_EVENT_TYPES } from '../domain/events.js';
 import {
   AGENT_ROLES,
   AGENT_STATUSES,
-  CONVERSATION_EVENT_TYPES,
   CONVERSATION_STATUSES,
   DELIVERY_STATUSES,
   MESSAGE_AUTHORS,
@@ -157,7 +157,7 @@ const messageFields = {
 
 const conversationEventFields = {
   _id: id,
-  type: oneOf(CONVERSATION_EVENT_TYPES),
+  type: oneOf(LOGGED_EVENT_TYPES),
   conversationId: nullableString,
   agentId: nullableString,
   cycle: { type: Number },

@@ -3,7 +3,7 @@ import type { AgentDoc, AgentRole, AgentStatus } from '../domain/model.js';
 import { DuplicateKeyError } from '../store/port.js';
 import { drainQueue, requeueAgent } from './assignment.js';
 import type { WorkflowDeps } from './deps.js';
-import { agentView } from './emit.js';
+import * as transitions from './transitions.js';
 import { hashToken, newAgentToken } from './tokens.js';
 
 export interface CreateAgentInput {
@@ -23,8 +23,7 @@ export async function createAgent(deps: WorkflowDeps, input: CreateAgentInput): 
   if (!Number.isInteger(input.capacity) || input.capacity < 0 || input.capacity > 1000) throw badInput('capacity must be a whole number from 0 to 1000', 'capacity');
   const token = newAgentToken();
   try {
-    const agent = await deps.repos.agents.create({ name, email: input.email, role: input.role, capacity: input.capacity, tokenHash: hashToken(token) }, deps.clock.now());
-    deps.publish({ type: 'agent.status', agent: agentView(agent) });
+    const agent = await transitions.createAgent(deps, { name, email: input.email, role: input.role, capacity: input.capacity, tokenHash: hashToken(token) }, deps.clock.now());
     return { agent, token };
   } catch (error) {
     if (error instanceof DuplicateKeyError) throw conflict(`an agent with email ${input.email.toLowerCase()} already exists`);
@@ -34,14 +33,11 @@ export async function createAgent(deps: WorkflowDeps, input: CreateAgentInput): 
 
 export async function setAgentStatus(deps: WorkflowDeps, agent: AgentDoc, status: AgentStatus): Promise<AgentDoc> {
   const now = deps.clock.now();
-  const before = await deps.repos.agents.setStatus(agent._id, status, now);
-  if (!before) return (await deps.repos.agents.byId(agent._id)) ?? agent;
-  await deps.repos.eventLog.append({ type: 'agent_status', agentId: agent._id, at: now, data: { from: before.status, to: status } });
+  const changed = await transitions.changeAgentStatus(deps, agent._id, status, now);
+  if (!changed) return (await deps.repos.agents.byId(agent._id)) ?? agent;
   if (status === 'OFFLINE' && deps.config.requeueOnOffline) await requeueAgent(deps, agent._id);
-  const after = (await deps.repos.agents.byId(agent._id))!;
-  deps.publish({ type: 'agent.status', agent: agentView(after) });
   if (status === 'ONLINE' || (status === 'OFFLINE' && deps.config.requeueOnOffline)) await drainQueue(deps);
-  return (await deps.repos.agents.byId(agent._id)) ?? after;
+  return (await deps.repos.agents.byId(agent._id)) ?? changed;
 }
 
 /**
@@ -49,6 +45,6 @@ export async function setAgentStatus(deps: WorkflowDeps, agent: AgentDoc, status
  * on every instance. Call it after the change is stored: deactivation, token
  * rotation, sign-out, password change.
  */
-export function revokeSockets(deps: WorkflowDeps, agentId: string): void {
-  deps.publish({ type: 'agent.revoked', agentId });
+export async function revokeSockets(deps: WorkflowDeps, agentId: string): Promise<void> {
+  await transitions.announceRevocation(deps, agentId, deps.clock.now());
 }

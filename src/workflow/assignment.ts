@@ -2,22 +2,16 @@
 // conversation is moved QUEUED → ASSIGNED with its own precondition; if the
 // conversation was taken meanwhile, the capacity is given back. Neither step
 // reads then writes, so any number of instances can run this at once.
+import type { AssignedBy } from '../domain/events.js';
 import type { AgentDoc, ConversationDoc } from '../domain/model.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { WorkflowDeps } from './deps.js';
-import { emitAssigned } from './emit.js';
-
-export type AssignedBy = 'policy' | 'admin' | 'claim' | 'reopen';
+import * as transitions from './transitions.js';
 
 async function commit(deps: WorkflowDeps, conversation: ConversationDoc, agent: AgentDoc, by: AssignedBy): Promise<ConversationDoc | null> {
   const now = deps.clock.now();
-  const assigned = await deps.repos.conversations.assign(conversation._id, agent._id, now);
-  if (!assigned) {
-    await deps.repos.agents.releaseCapacity(agent._id, now);
-    return null;
-  }
-  await deps.repos.eventLog.append({ type: 'assigned', conversationId: assigned._id, agentId: agent._id, cycle: assigned.cycle, at: now, data: { by, fromAgentId: null } });
-  await emitAssigned(deps, assigned, agent);
+  const assigned = await transitions.assignConversation(deps, conversation._id, agent, by, now);
+  if (!assigned) await deps.repos.agents.releaseCapacity(agent._id, now);
   return assigned;
 }
 
@@ -76,14 +70,12 @@ export async function assignTo(deps: WorkflowDeps, conversationId: string, agent
   if (!agent) throw notFound('agent', agentId);
 
   const from = conversation.assigneeId;
-  const moved = await deps.repos.conversations.assign(conversationId, agentId, now, from);
+  const moved = await transitions.assignConversation(deps, conversationId, agent, 'admin', now, from);
   if (!moved) {
     await deps.repos.agents.releaseCapacity(agentId, now);
     throw conflict('conversation changed while assigning: try again');
   }
   if (from) await deps.repos.agents.releaseCapacity(from, now);
-  await deps.repos.eventLog.append({ type: 'assigned', conversationId, agentId, cycle: moved.cycle, at: now, data: { by: 'admin', fromAgentId: from } });
-  await emitAssigned(deps, moved, agent);
   // The previous agent has room again.
   if (from) await drainQueue(deps);
   return moved;
@@ -94,11 +86,9 @@ export async function requeueAgent(deps: WorkflowDeps, agentId: string): Promise
   let count = 0;
   for (const conversation of await deps.repos.conversations.assignedTo(agentId)) {
     const now = deps.clock.now();
-    const requeued = await deps.repos.conversations.requeue(conversation._id, agentId, now);
+    const requeued = await transitions.requeueConversation(deps, conversation._id, agentId, now);
     if (!requeued) continue;
     await deps.repos.agents.releaseCapacity(agentId, now);
-    await deps.repos.eventLog.append({ type: 'unassigned', conversationId: requeued._id, agentId, cycle: requeued.cycle, at: now, data: { reason: 'requeue_offline' } });
-    await emitAssigned(deps, requeued, null);
     count++;
   }
   return count;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { DomainEvent } from '../events/types.js';
+import type { EventDispatcher } from '../events/dispatcher.js';
 import type { JobQueue } from '../jobs/port.js';
 import type { Repositories } from '../store/repositories/index.js';
 
@@ -9,10 +9,6 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
-
-type Distribute<T> = T extends unknown ? Omit<T, 'id' | 'at'> : never;
-/** An event before the publisher stamps its id and time. */
-export type NewDomainEvent = Distribute<DomainEvent>;
 
 /** The Cloud API as the workflow uses it; src/whatsapp/cloudApi.ts implements it. */
 export interface WhatsAppSender {
@@ -44,6 +40,7 @@ export interface WorkflowDeps {
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
-  publish(event: NewDomainEvent): void;
+  /** Only src/workflow/transitions.ts raises events. */
+  dispatch: EventDispatcher['dispatch'];
   meters: WorkflowMeters;
 }

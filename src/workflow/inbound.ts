@@ -6,10 +6,10 @@ import type { ConversationDoc, CustomerDoc, MediaRef, MessageDoc, MessageType } 
 import { DuplicateKeyError } from '../store/port.js';
 import { newId } from '../store/ids.js';
 import type { WorkflowDeps } from './deps.js';
-import { emitConversation, emitMessage } from './emit.js';
 import { deskMessage } from './messageFactory.js';
 import { queueOutbound } from './outbound.js';
 import { ratingFromReplyId } from './survey.js';
+import * as transitions from './transitions.js';
 
 export const FOLLOW_UP_QUEUE = 'workflow.followUp';
 
@@ -77,27 +77,16 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
     createdAt: now,
     updatedAt: now,
   };
-  const stored = await repos.messages.insertUnlessDuplicate(message);
+  const received = await transitions.receiveMessage(deps, message, conversation, customer);
 
-  let followUp: FollowUp | null = null;
-  if (placement.kind === 'opened') {
-    await repos.eventLog.append({ type: 'opened', conversationId: conversation._id, cycle: 1, at: conversation.openedAt });
-    await emitConversation(deps, 'conversation.opened', conversation);
-    followUp = { conversationId: conversation._id, reason: 'opened' };
-  } else if (placement.kind === 'reopened') {
-    await repos.eventLog.append({ type: 'reopened', conversationId: conversation._id, cycle: conversation.cycle, at: conversation.cycleStartedAt });
-    await emitConversation(deps, 'conversation.reopened', conversation);
-    followUp = { conversationId: conversation._id, reason: 'reopened' };
-  }
-  if (!stored) return { stored: false, message: null, conversation, followUp };
-
+  const followUp: FollowUp | null = placement.kind === 'existing' ? null : { conversationId: conversation._id, reason: placement.kind };
+  if (!received) return { stored: false, message: null, conversation, followUp };
   deps.meters.messageIn();
-  const updated = (await repos.conversations.recordCustomerMessage(conversation._id, stored._id, input.timestamp, now)) ?? conversation;
-  await emitMessage(deps, 'message.received', stored, updated);
+  const updated = received.conversation;
 
-  if (placement.kind === 'existing' && placement.role === 'rating') await recordRating(deps, updated, input);
-  if (placement.kind === 'existing' && placement.role === 'comment') await recordComment(deps, updated, input.text ?? '');
-  return { stored: true, message: stored, conversation: updated, followUp };
+  if (placement.kind === 'existing' && placement.role === 'rating') await answerSurvey(deps, updated, input);
+  if (placement.kind === 'existing' && placement.role === 'comment') await commentOnSurvey(deps, updated, input.text ?? '');
+  return { stored: true, message: received.message, conversation: updated, followUp };
 }
 
 /** Which conversation a customer's message belongs to, opening or reopening one when the rules say so. */
@@ -118,7 +107,7 @@ async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundIn
     }
     if (latest.resolvedAt && decideOnCustomerReturn(latest.resolvedAt, input.timestamp, deps.config.reopenWindowMs) === 'reopen') {
       try {
-        const reopened = await conversations.reopen(latest, now);
+        const reopened = await transitions.reopenConversation(deps, latest, now, customer);
         if (reopened) return { kind: 'reopened', conversation: reopened };
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
@@ -128,29 +117,23 @@ async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundIn
       if (nowOpen) return { kind: 'existing', conversation: nowOpen, role: 'message' };
     }
   }
-  const { conversation, created } = await conversations.openFor(customer, now);
+  const { conversation, created } = await transitions.openConversation(deps, customer, now);
   return created ? { kind: 'opened', conversation } : { kind: 'existing', conversation, role: 'message' };
 }
 
-async function recordRating(deps: WorkflowDeps, conversation: ConversationDoc, input: InboundInput): Promise<void> {
+async function answerSurvey(deps: WorkflowDeps, conversation: ConversationDoc, input: InboundInput): Promise<void> {
   const score = ratingFromReplyId(input.interactiveReplyId);
   if (score === null) return;
   const now = deps.clock.now();
-  const rated = await deps.repos.conversations.recordRating(conversation._id, { score, comment: null, receivedAt: now }, now);
-  if (!rated || !rated.feedback) return; // no survey pending: a stray or repeated answer is kept as a message only
-  await deps.repos.eventLog.append({ type: 'feedback', conversationId: rated._id, agentId: rated.assigneeId, cycle: rated.cycle, at: now, data: { score } });
-  const customer = await deps.repos.customers.byId(rated.customerId);
-  if (customer) deps.publish({ type: 'feedback.received', conversation: rated, customer, feedback: rated.feedback });
+  const rated = await transitions.recordRating(deps, conversation._id, { score, comment: null, receivedAt: now }, now);
+  if (!rated) return; // no survey pending: a stray or repeated answer is kept as a message only
   const thanked = await deps.repos.conversations.claimThanks(rated._id, now);
   if (thanked && deps.sender) {
     await queueOutbound(deps, deskMessage({ conversation: thanked, author: 'SYSTEM', type: 'TEXT', text: deps.config.survey.thanksText, payload: { purpose: 'survey_thanks' }, now }));
   }
 }
 
-async function recordComment(deps: WorkflowDeps, conversation: ConversationDoc, comment: string): Promise<void> {
+async function commentOnSurvey(deps: WorkflowDeps, conversation: ConversationDoc, comment: string): Promise<void> {
   const now = deps.clock.now();
-  const updated = await deps.repos.conversations.recordComment(conversation._id, comment, now);
-  if (!updated?.feedback) return;
-  const customer = await deps.repos.customers.byId(updated.customerId);
-  if (customer) deps.publish({ type: 'feedback.received', conversation: updated, customer, feedback: updated.feedback });
+  await transitions.recordComment(deps, conversation._id, comment, now);
 }

@@ -3,7 +3,7 @@
 import { forbidden, notFound } from '../domain/errors.js';
 import type { AgentDoc, AgentStatus } from '../domain/model.js';
 import type { DeskApi } from '../plugins/contract.js';
-import { agentView } from './emit.js';
+import { agentView } from '../domain/events.js';
 import { createAgent, revokeSockets, setAgentStatus, type CreateAgentInput } from './agents.js';
 import { assignByPolicy, assignTo, claim } from './assignment.js';
 import { loadVisible } from './access.js';

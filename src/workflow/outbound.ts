@@ -6,7 +6,7 @@ import { RetryableError } from '../jobs/port.js';
 import { classifyFailure, InputError } from '../jobs/retryClassification.js';
 import { WhatsAppApiError } from '../whatsapp/cloudApi.js';
 import type { WorkflowDeps } from './deps.js';
-import { emitMessage } from './emit.js';
+import * as transitions from './transitions.js';
 
 export const SEND_QUEUE = 'whatsapp.send';
 export const READ_QUEUE = 'whatsapp.markRead';
@@ -35,8 +35,7 @@ export function registerOutbound(deps: WorkflowDeps): void {
       let message = await deps.repos.messages.byId(messageId);
       if (message?.status === 'FAILED' && message.error?.exhausted && ctx.attempt === 1) {
         // An admin retried the dead letter: the message goes back to the queue, visibly.
-        message = await deps.repos.messages.requeueExhausted(messageId, deps.clock.now());
-        if (message) await emitMessage(deps, 'message.status', message);
+        message = await transitions.requeueFailedMessage(deps, messageId, deps.clock.now());
       }
       if (!message || message.status !== 'QUEUED') return; // already sent or failed: a retried job must not send twice
       if (!deps.sender) {
@@ -45,9 +44,8 @@ export function registerOutbound(deps: WorkflowDeps): void {
       }
       try {
         const { whatsappId } = await send(deps, message);
-        const sent = await deps.repos.messages.markSent(message._id, whatsappId, deps.clock.now());
+        await transitions.markMessageSent(deps, message._id, whatsappId, deps.clock.now());
         deps.meters.messageOut();
-        if (sent) await emitMessage(deps, 'message.status', sent);
         await applyHeldStatuses(deps, whatsappId);
       } catch (error) {
         const verdict = classifyFailure(error);
@@ -113,26 +111,20 @@ async function send(deps: WorkflowDeps, message: MessageDoc): Promise<{ whatsapp
 
 async function fail(deps: WorkflowDeps, message: MessageDoc, error: MessageError): Promise<void> {
   deps.meters.sendFailed(error.code);
-  const failed = await deps.repos.messages.markFailed(message._id, error, deps.clock.now());
-  if (failed) await emitMessage(deps, 'message.status', failed);
+  await transitions.markMessageFailed(deps, message._id, error, deps.clock.now());
 }
 
 /** Applies statuses that beat the send call's answer (Meta may post `sent` before we hear the wamid). */
 export async function applyHeldStatuses(deps: WorkflowDeps, whatsappId: string): Promise<void> {
   for (const held of await deps.repos.messages.takeHeldStatuses(whatsappId)) {
-    const moved = await deps.repos.messages.advanceStatus(whatsappId, held.status, held.at, held.error);
-    if (moved) {
-      if (moved.status === 'FAILED' && held.error) deps.meters.sendFailed(held.error.code);
-      await emitMessage(deps, 'message.status', moved);
-    }
+    const moved = await transitions.advanceMessageStatus(deps, whatsappId, held.status, held.at, held.error);
+    if (moved?.status === 'FAILED' && held.error) deps.meters.sendFailed(held.error.code);
   }
 }
 
 /** Stores an outbound message as QUEUED and hands it to the outbox. */
 export async function queueOutbound(deps: WorkflowDeps, message: MessageDoc): Promise<MessageDoc> {
-  const stored = await deps.repos.messages.insert(message);
-  const conversation = await deps.repos.conversations.recordDeskMessage(message.conversationId, stored._id, deps.clock.now());
-  await emitMessage(deps, 'message.sent', stored, conversation);
+  const stored = await transitions.addOutboundMessage(deps, message);
   await deps.queue.enqueue(SEND_QUEUE, { messageId: stored._id }, { jobId: `send-${stored._id}` });
   return stored;
 }

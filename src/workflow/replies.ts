@@ -3,7 +3,7 @@ import type { AgentDoc, ConversationDoc, MessageDoc } from '../domain/model.js';
 import { isServiceWindowOpen, serviceWindowExpiresAt } from '../domain/serviceWindow.js';
 import { missingWhatsAppSettings } from '../config.js';
 import type { WorkflowDeps } from './deps.js';
-import { emitMessage } from './emit.js';
+import * as transitions from './transitions.js';
 import { deskMessage } from './messageFactory.js';
 import { READ_QUEUE, queueOutbound } from './outbound.js';
 import { loadActionable, loadVisible } from './access.js';
@@ -36,10 +36,7 @@ function requireWindow(deps: WorkflowDeps, conversation: ConversationDoc): void 
 /** The first human reply of a cycle is its first response (greetings, surveys and notes never are). */
 async function noteFirstResponse(deps: WorkflowDeps, conversation: ConversationDoc, agentId: string | null, at: Date): Promise<void> {
   if (conversation.status === 'RESOLVED' || conversation.firstResponseAt) return;
-  const first = await deps.repos.conversations.markFirstResponse(conversation._id, at);
-  if (first) {
-    await deps.repos.eventLog.append({ type: 'first_response', conversationId: first._id, agentId, cycle: first.cycle, at, data: { cycleStartedAt: first.cycleStartedAt } });
-  }
+  await transitions.markFirstResponse(deps, conversation._id, agentId, at);
 }
 
 async function markCustomerRead(deps: WorkflowDeps, conversationId: string): Promise<void> {
@@ -102,7 +99,5 @@ export async function addNote(deps: WorkflowDeps, viewer: AgentDoc, conversation
   const conversation = await loadVisible(deps, viewer, conversationId);
   checkText(text);
   const now = deps.clock.now();
-  const note = await deps.repos.messages.insert(deskMessage({ conversation, author: 'AGENT', agentId: viewer._id, type: 'NOTE', text, now }));
-  await emitMessage(deps, 'message.sent', note, conversation);
-  return note;
+  return transitions.addNote(deps, deskMessage({ conversation, author: 'AGENT', agentId: viewer._id, type: 'NOTE', text, now }), conversation);
 }

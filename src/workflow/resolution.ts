@@ -4,31 +4,22 @@ import { DuplicateKeyError } from '../store/port.js';
 import { loadActionable, loadVisible } from './access.js';
 import { assignByPolicy, drainQueue } from './assignment.js';
 import type { WorkflowDeps } from './deps.js';
-import { emitConversation } from './emit.js';
 import { sendSurvey } from './survey.js';
+import * as transitions from './transitions.js';
 
 /** Resolves, frees the agent's capacity, optionally surveys the customer, and lets the queue move. */
 export async function resolveConversation(deps: WorkflowDeps, conversation: ConversationDoc, options: { sendSurvey: boolean; by: string }): Promise<ConversationDoc> {
   const now = deps.clock.now();
-  const before = await deps.repos.conversations.resolve(conversation._id, now);
-  if (!before) {
+  let resolved = await transitions.resolveConversation(deps, conversation._id, options.by, now);
+  if (!resolved) {
     const current = await deps.repos.conversations.byId(conversation._id);
     if (current?.status === 'RESOLVED') return current; // resolving twice is harmless (CRMs echo it)
     throw conflict(`conversation is ${current?.status ?? 'gone'}`);
   }
-  if (before.status === 'ASSIGNED' && before.assigneeId) await deps.repos.agents.releaseCapacity(before.assigneeId, now);
-  await deps.repos.eventLog.append({
-    type: 'resolved',
-    conversationId: before._id,
-    agentId: before.assigneeId,
-    cycle: before.cycle,
-    at: now,
-    data: { cycleStartedAt: before.cycleStartedAt, by: options.by },
-  });
-  let resolved = (await deps.repos.conversations.byId(before._id))!;
-  await emitConversation(deps, 'conversation.resolved', resolved);
+  const heldBy = resolved.assigneeId;
+  if (heldBy) await deps.repos.agents.releaseCapacity(heldBy, now);
   if (options.sendSurvey && deps.config.survey.enabled) resolved = (await sendSurvey(deps, resolved)) ?? resolved;
-  if (before.assigneeId) await drainQueue(deps);
+  if (heldBy) await drainQueue(deps);
   return resolved;
 }
 
@@ -43,14 +34,12 @@ export async function reopenConversation(deps: WorkflowDeps, conversation: Conve
   const now = deps.clock.now();
   let reopened: ConversationDoc | null;
   try {
-    reopened = await deps.repos.conversations.reopen(conversation, now);
+    reopened = await transitions.reopenConversation(deps, conversation, now);
   } catch (error) {
     if (error instanceof DuplicateKeyError) throw conflict('the customer already has another open conversation');
     throw error;
   }
   if (!reopened) throw conflict('conversation changed while reopening: try again');
-  await deps.repos.eventLog.append({ type: 'reopened', conversationId: reopened._id, cycle: reopened.cycle, at: now });
-  await emitConversation(deps, 'conversation.reopened', reopened);
   return (await assignByPolicy(deps, reopened, { preferredAgentId: reopened.previousAssigneeId })) ?? reopened;
 }
 

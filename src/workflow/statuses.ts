@@ -1,7 +1,7 @@
 import type { DeliveryStatus, MessageError } from '../domain/model.js';
 import type { WorkflowDeps } from './deps.js';
-import { emitMessage } from './emit.js';
 import { applyHeldStatuses } from './outbound.js';
+import * as transitions from './transitions.js';
 
 export interface StatusInput {
   whatsappId: string;
@@ -17,10 +17,9 @@ export interface StatusInput {
  */
 export async function ingestStatus(deps: WorkflowDeps, input: StatusInput): Promise<'applied' | 'ignored' | 'held'> {
   const { messages } = deps.repos;
-  const moved = await messages.advanceStatus(input.whatsappId, input.status, input.at, input.error);
+  const moved = await transitions.advanceMessageStatus(deps, input.whatsappId, input.status, input.at, input.error);
   if (moved) {
     if (moved.status === 'FAILED') deps.meters.sendFailed(input.error?.code ?? 0);
-    await emitMessage(deps, 'message.status', moved);
     return 'applied';
   }
   if (await messages.byWhatsappId(input.whatsappId)) return 'ignored';

@@ -107,7 +107,7 @@ export function buildAgentDoc(overrides: Partial<AgentDoc> = {}): AgentDoc {
 }
 
 export function agentStatusEvent(overrides: Partial<AgentView> = {}): EventOf<'agent.status'> {
-  return { id: testId(), at: new Date(), type: 'agent.status', agent: buildAgent(overrides) };
+  return { id: testId(), at: new Date(), type: 'agent.status', agent: buildAgent(overrides), previousStatus: 'OFFLINE' };
 }
 
 /** What a consumer on another instance sees: the event after a JSON round trip through Redis (dates become strings). */
@@ -175,15 +175,15 @@ export function conversationStory(options: StoryOptions = {}) {
       );
     },
 
-    assigned(agent: AgentView | null = buildAgent()): EventOf<'conversation.assigned'> {
-      conversation = { ...conversation, status: agent ? 'ASSIGNED' : 'QUEUED', assigneeId: agent?._id ?? null, assignedAt: agent ? new Date() : null };
-      return { ...base(), type: 'conversation.assigned', conversation: snapshot(), customer, agent };
+    assigned(agent: AgentView = buildAgent()): EventOf<'conversation.assigned'> {
+      conversation = { ...conversation, status: 'ASSIGNED', assigneeId: agent._id, assignedAt: new Date() };
+      return { ...base(), type: 'conversation.assigned', conversation: snapshot(), customer, agent, by: 'policy', fromAgentId: null };
     },
 
     resolved(): EventOf<'conversation.resolved'> {
       const now = new Date();
       conversation = { ...conversation, status: 'RESOLVED', activeKey: null, resolvedAt: now, previousAssigneeId: conversation.assigneeId, assigneeId: null, updatedAt: now };
-      return { ...base(), type: 'conversation.resolved', conversation: snapshot(), customer };
+      return { ...base(), type: 'conversation.resolved', conversation: snapshot(), customer, by: conversation.previousAssigneeId ?? 'plugin:test' };
     },
 
     reopened(): EventOf<'conversation.reopened'> {

@@ -1,3 +1,4 @@
+import { CONVERSATION_CHANGE_TYPES } from '../../domain/events.js';
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { MessageDoc } from '../../domain/model.js';
 import type { ConversationDoc, CustomerDoc } from '../../domain/model.js';
@@ -180,13 +181,13 @@ builder.mutationFields((t) => ({
 builder.subscriptionFields((t) => ({
   conversationUpdated: t.field({
     type: Conversation,
-    description: 'A conversation opened, was assigned, resolved, reopened or rated.',
+    description: 'A conversation opened, was assigned or handed back to the queue, got its first response, was resolved, reopened, rated or commented on.',
     authScopes: { authenticated: true },
     args: { status: t.arg({ type: [ConversationStatusEnum] }) },
     subscribe: (_root, args, ctx) =>
       eventsFor(
         ctx.services.bus,
-        ['conversation.opened', 'conversation.assigned', 'conversation.resolved', 'conversation.reopened', 'feedback.received'],
+        CONVERSATION_CHANGE_TYPES,
         (e) => (!args.status?.length || args.status.includes(e.conversation.status)) && visibleTo(ctx.viewer, e.conversation),
       ),
     resolve: (event: { conversation: ConversationDoc }) => event.conversation,

@@ -119,12 +119,12 @@ export function conversationRepository(store: Store) {
         { returnDocument: 'after' },
       ),
 
-    /** Returns the conversation as it was, so the caller knows whose capacity to free. */
+    /** The assignee stays (whose resolution it was, and whose capacity to free): only ASSIGNED conversations have one. */
     resolve: (id: string, now: Date) =>
       conversations.findOneAndUpdate(
         { _id: id, status: { $in: allowedFrom('resolve') } },
         { $set: { status: targetOf('resolve'), resolvedAt: now, activeKey: null, updatedAt: now } },
-        { returnDocument: 'before' },
+        { returnDocument: 'after' },
       ),
 
     /** RESOLVED → QUEUED, a new cycle. Throws DuplicateKeyError when the customer already has another open conversation. */

@@ -1,20 +1,23 @@
+import { LEGACY_LOG_TYPES } from '../../domain/events.js';
 import type { ConversationEventDoc, ConversationEventType } from '../../domain/model.js';
 import { COLLECTIONS } from '../collections.js';
 import { newId } from '../ids.js';
 import type { Store } from '../port.js';
 
-/** The append-only reporting log metrics are computed from. */
+export interface LogEntry {
+  type: ConversationEventType;
+  at: Date;
+  conversationId?: string | null;
+  agentId?: string | null;
+  cycle?: number | null;
+  data?: Record<string, unknown>;
+}
+
+/** The append-only reporting log metrics are computed from. Only the event log listener appends. */
 export function conversationEventLog(store: Store) {
   const events = store.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents);
   return {
-    async append(entry: {
-      type: ConversationEventType;
-      at: Date;
-      conversationId?: string | null;
-      agentId?: string | null;
-      cycle?: number | null;
-      data?: Record<string, unknown>;
-    }): Promise<ConversationEventDoc> {
+    async append(entry: LogEntry): Promise<ConversationEventDoc> {
       return events.insertOne({
         _id: newId(),
         type: entry.type,
@@ -26,6 +29,15 @@ export function conversationEventLog(store: Store) {
       });
     },
     forConversation: (conversationId: string) => events.find({ conversationId }, { sort: { at: 1, _id: 1 } }),
+    /** Entries written before the log shared the events' vocabulary get its names; returns how many. */
+    async renameLegacyTypes(): Promise<number> {
+      let renamed = 0;
+      for (const [legacy, current] of Object.entries(LEGACY_LOG_TYPES)) {
+        const result = await events.updateMany({ type: legacy }, { $set: { type: current } });
+        renamed += result.modifiedCount;
+      }
+      return renamed;
+    },
   };
 }
 

@@ -1,0 +1,90 @@
+// The desk's one event vocabulary. A state change raises one of these
+// (src/workflow/transitions.ts); the dispatcher hands it to the listeners that
+// write the reporting log, feed live subscribers and deliver to plugins. The
+// reporting log stores the same type names.
+import type { AgentDoc, AgentStatus, ConversationDoc, CustomerDoc, Feedback, MessageDoc } from './model.js';
+
+/** An agent as it may travel in events: never the token hash. */
+export type AgentView = Omit<AgentDoc, 'tokenHash'>;
+
+export function agentView(agent: AgentDoc): AgentView {
+  const { tokenHash: _hidden, ...view } = agent;
+  return view;
+}
+
+/** Who moved a conversation to an agent. */
+export type AssignedBy = 'policy' | 'admin' | 'claim' | 'reopen';
+
+interface EventBase {
+  /** Unique per event; plugins use it as the delivery id. */
+  id: string;
+  at: Date;
+}
+
+interface AboutConversation extends EventBase {
+  conversation: ConversationDoc;
+  customer: CustomerDoc;
+}
+
+export type DomainEvent =
+  | (AboutConversation & { type: 'message.received'; message: MessageDoc })
+  /** An outbound message or a note was created by the desk (agent, system or integration). */
+  | (AboutConversation & { type: 'message.sent'; message: MessageDoc })
+  /** A message's delivery status changed (QUEUED→SENT→DELIVERED→READ, or FAILED). */
+  | (AboutConversation & { type: 'message.status'; message: MessageDoc })
+  | (AboutConversation & { type: 'conversation.opened' })
+  /** To an agent; `fromAgentId` is set on a transfer. */
+  | (AboutConversation & { type: 'conversation.assigned'; agent: AgentView; by: AssignedBy; fromAgentId: string | null })
+  /** Back to the queue from `fromAgentId` (REQUEUE_ON_OFFLINE). */
+  | (AboutConversation & { type: 'conversation.unassigned'; fromAgentId: string; reason: 'requeue_offline' })
+  /** The first human reply of the cycle (greetings, surveys and notes never are). */
+  | (AboutConversation & { type: 'conversation.first_response'; agentId: string | null })
+  /** `by`: the agent id, or `plugin:<name>`. */
+  | (AboutConversation & { type: 'conversation.resolved'; by: string })
+  | (AboutConversation & { type: 'conversation.reopened' })
+  /** The survey's rating. */
+  | (AboutConversation & { type: 'feedback.received'; feedback: Feedback })
+  /** The free-text comment that may follow a rating. */
+  | (AboutConversation & { type: 'feedback.commented'; feedback: Feedback })
+  /** A new agent (`previousStatus` null) or a status change. */
+  | (EventBase & { type: 'agent.status'; agent: AgentView; previousStatus: AgentStatus | null })
+  /**
+   * An agent's credentials changed (deactivated, token rotated, session
+   * ended): every instance re-checks that agent's open graphql-ws sockets and
+   * closes those that no longer authenticate. Internal: never delivered to plugins, never logged.
+   */
+  | (EventBase & { type: 'agent.revoked'; agentId: string });
+
+export type DomainEventType = DomainEvent['type'];
+export type EventOf<K extends DomainEventType> = Extract<DomainEvent, { type: K }>;
+
+/** The events that change a conversation itself (not one of its messages). */
+export const CONVERSATION_CHANGE_TYPES = [
+  'conversation.opened',
+  'conversation.assigned',
+  'conversation.unassigned',
+  'conversation.first_response',
+  'conversation.resolved',
+  'conversation.reopened',
+  'feedback.received',
+  'feedback.commented',
+] as const satisfies readonly DomainEventType[];
+
+/**
+ * The events the reporting log keeps (metrics and timelines read them). Message
+ * events are not logged: the messages collection is their record.
+ */
+export const LOGGED_EVENT_TYPES = [...CONVERSATION_CHANGE_TYPES, 'agent.status'] as const satisfies readonly DomainEventType[];
+export type LoggedEventType = (typeof LOGGED_EVENT_TYPES)[number];
+
+/** The names the log used before it shared this vocabulary; the event log repository renames stored entries once. */
+export const LEGACY_LOG_TYPES: Readonly<Record<string, LoggedEventType>> = {
+  opened: 'conversation.opened',
+  reopened: 'conversation.reopened',
+  assigned: 'conversation.assigned',
+  unassigned: 'conversation.unassigned',
+  first_response: 'conversation.first_response',
+  resolved: 'conversation.resolved',
+  feedback: 'feedback.received',
+  agent_status: 'agent.status',
+};

@@ -1,0 +1,194 @@
+// Every state change of the desk, each one call: the atomic update (its
+// precondition in the update's filter), then its domain event(s) through the
+// dispatcher, whose listeners write the reporting log, feed the bus and record
+// plugin deliveries. Nothing else in the desk appends to the log or publishes:
+// a new state change is a function here plus its event type in
+// src/domain/events.ts. Each returns the new document (null when the
+// precondition did not hold, and then nothing is raised).
+import { agentView, type AssignedBy } from '../domain/events.js';
+import type { AgentDoc, AgentStatus, ConversationDoc, CustomerDoc, Feedback, MessageDoc, MessageError, DeliveryStatus } from '../domain/model.js';
+import { newId } from '../store/ids.js';
+import type { NewAgent } from '../store/repositories/agents.js';
+import type { WorkflowDeps } from './deps.js';
+
+const stamp = (at: Date) => ({ id: newId(), at });
+
+/** The customer an event about `conversation` carries: the caller's copy when it holds the right one. */
+async function customerOf(deps: WorkflowDeps, conversation: ConversationDoc, known?: CustomerDoc | null): Promise<CustomerDoc> {
+  if (known && known._id === conversation.customerId) return known;
+  const customer = await deps.repos.customers.byId(conversation.customerId);
+  if (!customer) throw new Error(`customer ${conversation.customerId} of conversation ${conversation._id} not found`);
+  return customer;
+}
+
+// ---- conversations ----
+
+/** Opens a conversation for the customer, or finds the one already open (`created: false`, nothing raised). */
+export async function openConversation(deps: WorkflowDeps, customer: CustomerDoc, at: Date): Promise<{ conversation: ConversationDoc; created: boolean }> {
+  const opened = await deps.repos.conversations.openFor(customer, at);
+  if (opened.created) await deps.dispatch([{ ...stamp(at), type: 'conversation.opened', conversation: opened.conversation, customer }]);
+  return opened;
+}
+
+/** RESOLVED → QUEUED as a new cycle. Throws DuplicateKeyError when the customer already has another open conversation. */
+export async function reopenConversation(deps: WorkflowDeps, conversation: ConversationDoc, at: Date, customer?: CustomerDoc): Promise<ConversationDoc | null> {
+  const reopened = await deps.repos.conversations.reopen(conversation, at);
+  if (reopened) {
+    await deps.dispatch([{ ...stamp(at), type: 'conversation.reopened', conversation: reopened, customer: await customerOf(deps, reopened, customer) }]);
+  }
+  return reopened;
+}
+
+/**
+ * QUEUED → ASSIGNED to `agent`, or a transfer when `fromAgentId` is given.
+ * The caller has claimed a unit of the agent's capacity (and gives it back on null).
+ */
+export async function assignConversation(
+  deps: WorkflowDeps,
+  conversationId: string,
+  agent: AgentDoc,
+  by: AssignedBy,
+  at: Date,
+  fromAgentId: string | null = null,
+): Promise<ConversationDoc | null> {
+  const assigned = await deps.repos.conversations.assign(conversationId, agent._id, at, fromAgentId);
+  if (assigned) {
+    await deps.dispatch([
+      { ...stamp(at), type: 'conversation.assigned', conversation: assigned, customer: await customerOf(deps, assigned), agent: agentView(agent), by, fromAgentId },
+    ]);
+  }
+  return assigned;
+}
+
+/** ASSIGNED → QUEUED, taken from `fromAgentId` (REQUEUE_ON_OFFLINE). The caller frees the agent's capacity. */
+export async function requeueConversation(deps: WorkflowDeps, conversationId: string, fromAgentId: string, at: Date): Promise<ConversationDoc | null> {
+  const requeued = await deps.repos.conversations.requeue(conversationId, fromAgentId, at);
+  if (requeued) {
+    await deps.dispatch([
+      { ...stamp(at), type: 'conversation.unassigned', conversation: requeued, customer: await customerOf(deps, requeued), fromAgentId, reason: 'requeue_offline' },
+    ]);
+  }
+  return requeued;
+}
+
+/** → RESOLVED. The assignee stays on the document (whose resolution it was); the caller frees their capacity. */
+export async function resolveConversation(deps: WorkflowDeps, conversationId: string, by: string, at: Date): Promise<ConversationDoc | null> {
+  const resolved = await deps.repos.conversations.resolve(conversationId, at);
+  if (resolved) await deps.dispatch([{ ...stamp(at), type: 'conversation.resolved', conversation: resolved, customer: await customerOf(deps, resolved), by }]);
+  return resolved;
+}
+
+/** The cycle's first human reply; only the first caller per cycle gets the document. */
+export async function markFirstResponse(deps: WorkflowDeps, conversationId: string, agentId: string | null, at: Date): Promise<ConversationDoc | null> {
+  const first = await deps.repos.conversations.markFirstResponse(conversationId, at);
+  if (first) await deps.dispatch([{ ...stamp(at), type: 'conversation.first_response', conversation: first, customer: await customerOf(deps, first), agentId }]);
+  return first;
+}
+
+/** The survey's rating, taken once per survey; null when no survey waits for one. */
+export async function recordRating(deps: WorkflowDeps, conversationId: string, feedback: Feedback, at: Date): Promise<ConversationDoc | null> {
+  const rated = await deps.repos.conversations.recordRating(conversationId, feedback, at);
+  if (!rated?.feedback) return null;
+  await deps.dispatch([{ ...stamp(at), type: 'feedback.received', conversation: rated, customer: await customerOf(deps, rated), feedback: rated.feedback }]);
+  return rated;
+}
+
+/** The comment after a rating, taken once. */
+export async function recordComment(deps: WorkflowDeps, conversationId: string, comment: string, at: Date): Promise<ConversationDoc | null> {
+  const commented = await deps.repos.conversations.recordComment(conversationId, comment, at);
+  if (!commented?.feedback) return null;
+  await deps.dispatch([
+    { ...stamp(at), type: 'feedback.commented', conversation: commented, customer: await customerOf(deps, commented), feedback: commented.feedback },
+  ]);
+  return commented;
+}
+
+// ---- agents ----
+
+/** A new agent, OFFLINE. Throws DuplicateKeyError for a taken email. */
+export async function createAgent(deps: WorkflowDeps, input: NewAgent, at: Date): Promise<AgentDoc> {
+  const agent = await deps.repos.agents.create(input, at);
+  await deps.dispatch([{ ...stamp(at), type: 'agent.status', agent: agentView(agent), previousStatus: null }]);
+  return agent;
+}
+
+/** Null when the agent already had that status (or does not exist): nothing changed. */
+export async function changeAgentStatus(deps: WorkflowDeps, agentId: string, status: AgentStatus, at: Date): Promise<AgentDoc | null> {
+  const before = await deps.repos.agents.setStatus(agentId, status, at);
+  if (!before) return null;
+  const after: AgentDoc = { ...before, status, statusChangedAt: at, updatedAt: at };
+  await deps.dispatch([{ ...stamp(at), type: 'agent.status', agent: agentView(after), previousStatus: before.status }]);
+  return after;
+}
+
+/**
+ * Not a change of its own: it follows one that ended an agent's credentials
+ * (deactivation, token rotation, sign-out), so every instance closes that
+ * agent's sockets. Bus only.
+ */
+export async function announceRevocation(deps: WorkflowDeps, agentId: string, at: Date): Promise<string> {
+  await deps.dispatch([{ ...stamp(at), type: 'agent.revoked', agentId }]);
+  return agentId;
+}
+
+// ---- messages ----
+
+/** A customer's message, stored once: null when Meta redelivered one we have. */
+export async function receiveMessage(
+  deps: WorkflowDeps,
+  message: MessageDoc,
+  conversation: ConversationDoc,
+  customer: CustomerDoc,
+): Promise<{ message: MessageDoc; conversation: ConversationDoc } | null> {
+  const stored = await deps.repos.messages.insertUnlessDuplicate(message);
+  if (!stored) return null;
+  // $max in the update: a late-arriving older message never moves the 24-hour window backwards.
+  const updated = (await deps.repos.conversations.recordCustomerMessage(conversation._id, stored._id, stored.sentAt, stored.createdAt)) ?? conversation;
+  await deps.dispatch([{ ...stamp(stored.createdAt), type: 'message.received', conversation: updated, customer, message: stored }]);
+  return { message: stored, conversation: updated };
+}
+
+/** An outbound message (agent, system or integration), stored QUEUED before the outbox sends it. */
+export async function addOutboundMessage(deps: WorkflowDeps, message: MessageDoc): Promise<MessageDoc> {
+  const stored = await deps.repos.messages.insert(message);
+  const conversation = await deps.repos.conversations.recordDeskMessage(stored.conversationId, stored._id, stored.createdAt);
+  if (conversation) {
+    await deps.dispatch([{ ...stamp(stored.createdAt), type: 'message.sent', conversation, customer: await customerOf(deps, conversation), message: stored }]);
+  }
+  return stored;
+}
+
+/** An internal note: stored, never sent, and it does not count as the conversation's last message. */
+export async function addNote(deps: WorkflowDeps, note: MessageDoc, conversation: ConversationDoc): Promise<MessageDoc> {
+  const stored = await deps.repos.messages.insert(note);
+  await deps.dispatch([{ ...stamp(stored.createdAt), type: 'message.sent', conversation, customer: await customerOf(deps, conversation), message: stored }]);
+  return stored;
+}
+
+async function messageStatusChanged(deps: WorkflowDeps, moved: MessageDoc | null, at: Date): Promise<MessageDoc | null> {
+  if (!moved) return null;
+  const conversation = await deps.repos.conversations.byId(moved.conversationId);
+  if (conversation) {
+    await deps.dispatch([{ ...stamp(at), type: 'message.status', conversation, customer: await customerOf(deps, conversation), message: moved }]);
+  }
+  return moved;
+}
+
+/** A delivery receipt: forward only (a late `delivered` after `read` changes nothing). */
+export async function advanceMessageStatus(deps: WorkflowDeps, whatsappId: string, status: DeliveryStatus, at: Date, error: MessageError | null): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.advanceStatus(whatsappId, status, at, error), at);
+}
+
+/** QUEUED → SENT with the wamid the Cloud API returned. */
+export async function markMessageSent(deps: WorkflowDeps, messageId: string, whatsappId: string, at: Date): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.markSent(messageId, whatsappId, at), at);
+}
+
+export async function markMessageFailed(deps: WorkflowDeps, messageId: string, error: MessageError, at: Date): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.markFailed(messageId, error, at), at);
+}
+
+/** A dead letter retried by an admin: FAILED (after exhausted retries only) back to QUEUED. */
+export async function requeueFailedMessage(deps: WorkflowDeps, messageId: string, at: Date): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.requeueExhausted(messageId, at), at);
+}
