@@ -87,7 +87,7 @@ describe.skipIf(skipReason !== null)('two instances on Redis', () => {
     try {
       // What a token rotation stores: the old token's hash is gone.
       await store.collection<AgentDoc>(COLLECTIONS.agents).updateOne({ _id: agent.id }, { $set: { tokenHash: 'rotated' } });
-      a.app.workflow.revokeSockets(agent.id);
+      await a.app.workflow.revokeSockets(agent.id);
       expect(await revoked.closed).toEqual({ code: 4403, reason: 'Forbidden' });
       await a.customerSays('colleague still hears this', { from: '15551230004' });
       expect((await stays.next(5_000)).data?.messageAdded.text).toBe('colleague still hears this');
