@@ -23,6 +23,7 @@ import type { JobQueue } from './jobs/port.js';
 import { createDeskMetrics } from './metrics/prometheus.js';
 import { computeSupportMetrics } from './metrics/supportMetrics.js';
 import { builtInPlugins } from './plugins/builtIns.js';
+import { checkSecretStrength, pluginSecrets } from './secretStrength.js';
 import { createPluginHost, type PluginHost } from './plugins/host.js';
 import { loadPlugins } from './plugins/loader.js';
 import { pluginRoutes } from './plugins/routes.js';
@@ -144,6 +145,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const loaded = await loadPlugins(config.plugins, builtInPlugins);
+  const secretWarnings = [...config.secretWarnings, ...checkSecretStrength(pluginSecrets(loaded.map((l) => l.plugin), config.pluginEnv), config.isProduction)];
+  for (const warning of secretWarnings) logger.warn(warning);
   pluginHost = await createPluginHost({
     plugins: loaded,
     env: config.pluginEnv,

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseBusinessHours, type BusinessHours } from './domain/businessHours.js';
 import { parseDuration } from './domain/duration.js';
+import { checkSecretStrength, coreSecrets } from './secretStrength.js';
 
 export const ASSIGNMENT_POLICIES = ['round_robin', 'least_loaded', 'manual'] as const;
 export type AssignmentPolicyName = (typeof ASSIGNMENT_POLICIES)[number];
@@ -108,6 +109,23 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(1200),
   AUTH_FAILURES_PER_IP: positiveInt(20),
+  METRICS_TOKEN: optionalString,
+  CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().default('')).transform((value, ctx) => {
+    const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of origins) {
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = null;
+      }
+      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma list of origins like https://desk.example.com (scheme, host and port only); "${origin}" is not one` });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  }),
   WS_MAX_CONNECTIONS_PER_IP: positiveInt(50),
   WS_MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0').optional()),
   SHUTDOWN_TIMEOUT: duration('15s'),
@@ -143,6 +161,10 @@ export interface Config {
   /** Namespaces every Redis key and channel, so several desks (or test runs) can share one Redis. */
   redisKeyPrefix: string;
   adminToken: string | null;
+  /** When set, GET /metrics requires `Authorization: Bearer <it>`. */
+  metricsToken: string | null;
+  /** Browser origins allowed to call /graphql (CORS); empty: same origin only in production, any origin without credentials in development. */
+  corsOrigins: string[];
   whatsapp: WhatsAppConfig;
   workflow: {
     greetingText: string;
@@ -182,6 +204,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The raw environment, for plugins' own configSchema. */
   pluginEnv: Record<string, string | undefined>;
+  /** Secrets below their minimum length, outside production (where they stop start-up instead). */
+  secretWarnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -232,7 +256,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   if (new Set(plugins).size !== plugins.length) throw new ConfigError('PLUGINS', 'lists a plugin twice');
 
   const isProduction = env.NODE_ENV === 'production';
-  return {
+  const config: Config = {
     env: env.NODE_ENV,
     isProduction,
     port: env.PORT,
@@ -243,6 +267,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     redisUrl: env.REDIS_URL ?? null,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     adminToken: env.ADMIN_TOKEN ?? null,
+    metricsToken: env.METRICS_TOKEN ?? null,
+    corsOrigins: env.CORS_ORIGINS,
     whatsapp: {
       apiUrl: env.WHATSAPP_API_URL.replace(/\/+$/, ''),
       phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,
@@ -286,7 +312,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     ws: { maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxConnections: env.WS_MAX_CONNECTIONS ?? null },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     pluginEnv: { ...environment },
+    secretWarnings: [],
   };
+  config.secretWarnings = checkSecretStrength(coreSecrets(config), isProduction);
+  return config;
 }
 
 /** A config for tests: defaults, then the given overrides, as if from the environment. */

@@ -756,6 +756,50 @@ function upgrade(url: string): Promise<{ status: number; retryAfter: string | nu
   });
 }
 
+describe('METRICS_TOKEN and CORS_ORIGINS', () => {
+  it('requires METRICS_TOKEN on /metrics when it is set', async () => {
+    const secret = 'metrics-token-0123456789';
+    const { url } = await start({ METRICS_TOKEN: secret });
+    const without = await fetch(`${url}/metrics`);
+    expect(without.status).toBe(401);
+    expect(without.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+    const scraped = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('http_request_duration_seconds');
+  });
+
+  const preflight = (url: string, origin: string) =>
+    fetch(`${url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+  const post = (url: string, origin: string) =>
+    fetch(`${url}/graphql`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ transport }' }) });
+
+  it('answers CORS only for the allowlisted origins, with credentials', async () => {
+    const { url } = await start({ CORS_ORIGINS: 'https://desk.example.com, http://localhost:5173' });
+    for (const response of [await preflight(url, 'https://evil.example'), await post(url, 'https://evil.example')]) {
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+    const allowed = await post(url, 'http://localhost:5173');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    expect((await preflight(url, 'https://desk.example.com')).headers.get('access-control-allow-origin')).toBe('https://desk.example.com');
+  });
+
+  it('is same origin only in production by default, and never credentialed for other origins in development', async () => {
+    const prod = await start({ NODE_ENV: 'production' });
+    expect((await post(prod.url, 'https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    const dev = await start();
+    const answer = await post(dev.url, 'http://localhost:5173');
+    expect(answer.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
+  it('refuses a CORS_ORIGINS entry that is not an origin, naming the setting', () => {
+    expect(() => testConfig({ CORS_ORIGINS: 'https://desk.example.com/app' })).toThrow(/^Invalid configuration: CORS_ORIGINS: /);
+  });
+});
+
 describe('graphql-ws caps and the authentication-failure budget', () => {
   it('refuses sockets beyond WS_MAX_CONNECTIONS_PER_IP at the upgrade with 429, while HTTP keeps answering', async () => {
     const { url } = await start({ WS_MAX_CONNECTIONS_PER_IP: '2' });

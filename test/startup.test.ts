@@ -51,6 +51,12 @@ describe('start-up', () => {
     expect(lines[0]).toMatch(new RegExp(`^Invalid configuration: ${setting}: `));
   });
 
+  it('NODE_ENV=production with a one-character ADMIN_TOKEN exits 1 with one line naming it', async () => {
+    const run = start(bareEnvironment({ NODE_ENV: 'production', ADMIN_TOKEN: 'a' }));
+    expect(await run.exited).toBe(1);
+    expect(run.output().stderr.trim().split('\n')).toEqual(['Invalid configuration: ADMIN_TOKEN: must be at least 32 characters in production (got 1)']);
+  });
+
   it('starts with no settings: embedded store warning, GraphQL URL, a generated admin token that works', async () => {
     const run = start(bareEnvironment({ PORT: '0' }));
     const [, url] = await run.waitFor(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);

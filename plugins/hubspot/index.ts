@@ -65,6 +65,7 @@ export function ticketRecordUrl(portalId: string | null, ticketId: string): stri
 
 export default definePlugin({
   name: 'hubspot',
+  secrets: ['HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_CLIENT_SECRET'],
   configSchema: hubspotConfigSchema,
   setup(ctx) {
     const { config } = ctx;

@@ -118,6 +118,7 @@ type InboundAction = z.output<typeof inboundSchema>;
 
 export const webhookPlugin = definePlugin({
   name: 'webhook',
+  secrets: ['WEBHOOK_SECRET'],
   configSchema: webhookConfigSchema,
   setup(ctx) {
     return {

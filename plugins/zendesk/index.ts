@@ -60,6 +60,7 @@ export function agentTicketUrl(baseUrl: string, ticketId: number): string {
 
 export default definePlugin({
   name: 'zendesk',
+  secrets: ['ZENDESK_API_TOKEN', 'ZENDESK_WEBHOOK_SECRET'],
   configSchema: zendeskConfigSchema,
   setup(ctx) {
     const { config } = ctx;

@@ -3,6 +3,8 @@
 // the label set stays bounded whatever clients send.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
+import { sameSecret } from '../whatsapp/signature.js';
+import { parseBearer } from './bearer.js';
 
 export type HttpRequestDuration = Histogram<'method' | 'route' | 'status_code'>;
 
@@ -20,9 +22,17 @@ export function observeRequestDurations(app: FastifyInstance, histogram: HttpReq
   });
 }
 
-export function metricsRoute(registry: Registry) {
+/** `token`: METRICS_TOKEN; when set, scrapers must send `Authorization: Bearer <token>`. */
+export function metricsRoute(registry: Registry, token: string | null = null) {
   return async function metrics(app: FastifyInstance) {
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', async (request, reply) => {
+      if (token !== null) {
+        const credentials = parseBearer(request.headers.authorization);
+        if (credentials.kind !== 'bearer' || !sameSecret(credentials.token, token)) {
+          reply.header('www-authenticate', 'Bearer realm="metrics"');
+          return reply.status(401).send({ statusCode: 401, error: 'Unauthorized', message: 'METRICS_TOKEN is required: send Authorization: Bearer <METRICS_TOKEN>' });
+        }
+      }
       const body = await registry.metrics();
       return reply.type(registry.contentType).send(body);
     });

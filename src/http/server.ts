@@ -40,7 +40,7 @@ export type RouteGroup = (app: FastifyInstance) => void | Promise<void>;
 
 export interface HttpServerOptions {
   logger: Logger;
-  config: Pick<Config, 'isProduction' | 'host' | 'port' | 'shutdownTimeoutMs' | 'graphql' | 'trustProxy' | 'ws'>;
+  config: Pick<Config, 'isProduction' | 'host' | 'port' | 'shutdownTimeoutMs' | 'graphql' | 'trustProxy' | 'ws' | 'metricsToken' | 'corsOrigins'>;
   schema: GraphQLSchema;
   /** A bearer token → the agent it belongs to; null when no agent has it. */
   authenticate(token: string | null): Promise<AgentDoc | null>;
@@ -191,7 +191,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   await app.register(healthRoutes({ ready: options.ready, isShuttingDown: () => shuttingDown, readyTimeoutMs: READY_TIMEOUT_MS }));
-  await app.register(metricsRoute(options.metricsRegistry));
+  await app.register(metricsRoute(options.metricsRegistry, config.metricsToken));
   await app.register(graphqlHttp.plugin);
   for (const group of options.routes ?? []) {
     await app.register(async (scope) => {

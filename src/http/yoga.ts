@@ -4,7 +4,7 @@
 // operations alike.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
-import { createYoga, isAsyncIterable, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, isAsyncIterable, type CORSOptions, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { AgentDoc } from '../domain/model.js';
@@ -29,7 +29,7 @@ export type GraphqlYoga = YogaServerInstance<GraphqlServerContext, Record<string
 
 export interface GraphqlYogaOptions {
   schema: GraphQLSchema;
-  config: Pick<Config, 'isProduction' | 'graphql'>;
+  config: Pick<Config, 'isProduction' | 'graphql' | 'corsOrigins'>;
   logger: Logger;
   principalOf(req: object): Principal | undefined;
   createContext(viewer: AgentDoc | null, transport: Transport): object;
@@ -108,6 +108,20 @@ function yogaLogger(logger: Logger): YogaLogger {
   return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
 }
 
+/**
+ * CORS_ORIGINS set: only those origins, with credentials. Unset: same origin
+ * only in production (no CORS headers at all, so browsers keep other sites
+ * out); in development any origin, never with credentials.
+ */
+function corsPolicy(config: Pick<Config, 'isProduction' | 'corsOrigins'>): (request: Request) => CORSOptions {
+  return (request) => {
+    const origin = request.headers.get('origin');
+    if (!origin) return false;
+    if (config.corsOrigins.length > 0) return config.corsOrigins.includes(origin) ? { origin: [origin], credentials: true } : false;
+    return config.isProduction ? false : { origin: [origin], credentials: false };
+  };
+}
+
 export function createGraphqlYoga(options: GraphqlYogaOptions): GraphqlYoga {
   const { graphql, isProduction } = options.config;
   return createYoga<GraphqlServerContext, Record<string, unknown>>({
@@ -116,6 +130,7 @@ export function createGraphqlYoga(options: GraphqlYogaOptions): GraphqlYoga {
     graphiql: !isProduction,
     landingPage: false,
     multipart: false,
+    cors: corsPolicy(options.config),
     // Fastify has enforced the body limit before yoga sees the body; yoga's own
     // check re-streams the whole body and costs seconds on a 3 MB request.
     maxRequestBodySize: false,

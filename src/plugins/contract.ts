@@ -122,6 +122,8 @@ export interface DeskPlugin<S extends z.ZodType = z.ZodType> {
   name: string;
   /** Validates the plugin's settings, read from the environment (e.g. ZENDESK_URL). */
   configSchema: S;
+  /** Which of its settings are secrets: at least 16 characters in production, else start-up stops naming the setting. */
+  secrets?: readonly string[];
   setup(ctx: PluginContext<z.output<S>>): PluginHandlers | Promise<PluginHandlers>;
 }
 

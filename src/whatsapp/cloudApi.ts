@@ -7,6 +7,7 @@
 // it to `sendMessage` later. Failures come back as WhatsAppApiError with a
 // `kind` that tells the outbox whether and how to retry
 // (shared/whatsapp/README.md, "Errors").
+import { characterCount, isBlank } from '../domain/text.js';
 import { z } from 'zod';
 import type { MessageError } from '../domain/model.js';
 
@@ -139,13 +140,9 @@ export const LIMITS = {
   footerText: 60,
 } as const;
 
-function length(value: string): number {
-  return [...value].length;
-}
-
 function requireText(value: unknown, field: string, max: number, what: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new WhatsAppInputError(`${what} must not be empty`, field);
-  const n = length(value);
+  if (typeof value !== 'string' || isBlank(value)) throw new WhatsAppInputError(`${what} must not be empty`, field);
+  const n = characterCount(value);
   if (n > max) throw new WhatsAppInputError(`${what} has ${n} characters; WhatsApp allows at most ${max}`, field);
   return value;
 }

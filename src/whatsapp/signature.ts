@@ -38,7 +38,7 @@ function single(value: unknown): string | undefined {
 }
 
 /** Compares secrets without leaking their length or common prefix through timing. */
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const digestA = createHash('sha256').update(a).digest();
   const digestB = createHash('sha256').update(b).digest();
   return timingSafeEqual(digestA, digestB);

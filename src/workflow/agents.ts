@@ -1,4 +1,5 @@
 import { badInput, conflict } from '../domain/errors.js';
+import { textProblem } from '../domain/text.js';
 import type { AgentDoc, AgentRole, AgentStatus } from '../domain/model.js';
 import { DuplicateKeyError } from '../store/port.js';
 import { drainQueue, requeueAgent } from './assignment.js';
@@ -13,12 +14,15 @@ export interface CreateAgentInput {
   capacity: number;
 }
 
+/** Characters in an agent's name. */
+export const MAX_NAME = 200;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Returns the token once; only its hash is stored. */
 export async function createAgent(deps: WorkflowDeps, input: CreateAgentInput): Promise<{ agent: AgentDoc; token: string }> {
   const name = input.name.trim();
-  if (!name || name.length > 200) throw badInput('name must be 1 to 200 characters', 'name');
+  const problem = textProblem(name, MAX_NAME, 'name');
+  if (problem) throw badInput(problem, 'name');
   if (!EMAIL.test(input.email) || input.email.length > 320) throw badInput('email is not a valid address', 'email');
   if (!Number.isInteger(input.capacity) || input.capacity < 0 || input.capacity > 1000) throw badInput('capacity must be a whole number from 0 to 1000', 'capacity');
   const token = newAgentToken();

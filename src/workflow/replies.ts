@@ -7,9 +7,12 @@ import * as transitions from './transitions.js';
 import { deskMessage } from './messageFactory.js';
 import { READ_QUEUE, queueOutbound } from './outbound.js';
 import { loadActionable, loadVisible } from './access.js';
+import { jsonBytes, textProblem } from '../domain/text.js';
 
-/** Meta's limit on a text body. */
-const MAX_TEXT = 4096;
+/** Meta's limit on a text body, in characters; notes share it. */
+export const MAX_TEXT = 4096;
+/** A template's components, serialized: generous for any real template (Meta caps each parameter far lower), small for an attack. */
+export const MAX_TEMPLATE_COMPONENTS_BYTES = 16 * 1024;
 
 function requireSender(deps: WorkflowDeps): void {
   if (!deps.sender) {
@@ -19,9 +22,8 @@ function requireSender(deps: WorkflowDeps): void {
 }
 
 function checkText(text: string): string {
-  const trimmed = text.trim();
-  if (!trimmed) throw badInput('text must not be empty', 'text');
-  if (text.length > MAX_TEXT) throw badInput(`text is ${text.length} characters; WhatsApp allows at most ${MAX_TEXT}`, 'text');
+  const problem = textProblem(text, MAX_TEXT);
+  if (problem) throw badInput(problem, 'text');
   return text;
 }
 
@@ -79,6 +81,9 @@ export async function sendTemplate(
   if (!/^[a-z0-9_]{1,512}$/.test(input.name)) throw badInput('template name must be lower-case letters, digits and underscores', 'name');
   if (!/^[a-z]{2,3}(_[A-Z]{2})?$/.test(input.language)) throw badInput('language must be a code like "en" or "en_US"', 'language');
   if (input.components != null && !Array.isArray(input.components)) throw badInput('components must be a JSON array', 'components');
+  if (input.components != null && jsonBytes(input.components) > MAX_TEMPLATE_COMPONENTS_BYTES) {
+    throw badInput(`components are ${jsonBytes(input.components)} bytes serialized; at most ${MAX_TEMPLATE_COMPONENTS_BYTES} are allowed`, 'components');
+  }
   const now = deps.clock.now();
   return queueOutbound(
     deps,
