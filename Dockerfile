@@ -4,9 +4,12 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json codegen.ts ./
+COPY schema ./schema
 COPY src ./src
 COPY plugins ./plugins
+COPY web ./web
+# Server and agent console (dist/web, served at /).
 RUN npm run build
 
 # Production dependencies only.

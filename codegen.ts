@@ -1,19 +1,29 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-// Typed documents for every operation in schema/operations: tests (and any
-// TypeScript client) import them from src/generated/graphql.ts.
+const scalars = { DateTime: 'string', JSON: 'unknown', ID: 'string' };
+
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
-  documents: ['schema/operations/*.graphql'],
   generates: {
+    // Typed documents for every operation in schema/operations: tests (and any
+    // TypeScript client) import them from src/generated/graphql.ts.
     'src/generated/graphql.ts': {
+      documents: ['schema/operations/*.graphql'],
       plugins: ['typescript-operations', 'typed-document-node'],
       config: {
-        scalars: { DateTime: 'string', JSON: 'unknown', ID: 'string' },
+        scalars,
         enumsAsTypes: true,
         useTypeImports: true,
         avoidOptionals: { field: true, inputValue: false, object: true },
       },
+    },
+    // The agent console writes its operations inline with graphql(`…`); the
+    // client preset types each one from the schema.
+    'web/src/gql/': {
+      documents: ['web/src/**/*.{ts,tsx}', '!web/src/gql/**'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { scalars, enumsAsTypes: true, useTypeImports: true },
     },
   },
   silent: true,

@@ -15,6 +15,7 @@ import type { DeskServices } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
 import { createSubscriptionHub, type SubscriptionHub } from './graphql/subscriptionHub.js';
+import { consoleIsBuilt, consoleRoutes, defaultConsoleRoot } from './http/console.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
 import { listenForRevocations } from './http/revocations.js';
 import { createBullmqQueue } from './jobs/bullmq.js';
@@ -61,6 +62,8 @@ export interface App {
   subscriptions: SubscriptionHub;
   /** Set when ADMIN_TOKEN was not configured and one was generated for this run. */
   generatedAdminToken: string | null;
+  /** Whether dist/web holds a console build to serve at `/`. */
+  consoleBuilt: boolean;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -178,6 +181,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     retryIntegration: (name) => plugins.retryDeadLetters(name),
   };
 
+  const consoleRoot = defaultConsoleRoot();
   const http = await createHttpServer({
     logger,
     config,
@@ -206,6 +210,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       (app) => {
         void app.register(pluginRoutes(plugins, { bodyLimit: BODY_LIMIT }));
       },
+      (app) => {
+        void app.register(consoleRoutes({ root: consoleRoot, logger }));
+      },
     ],
   });
 
@@ -229,6 +236,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     http,
     subscriptions,
     generatedAdminToken,
+    consoleBuilt: consoleIsBuilt(consoleRoot),
     listen: () => http.listen(),
     close() {
       closing ??= (async () => {

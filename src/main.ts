@@ -25,9 +25,14 @@ async function main(): Promise<void> {
   }
   const url = await app.listen();
   app.logger.info(`GraphQL ready at ${url}/graphql (WebSocket subscriptions on the same URL)`);
+  if (app.consoleBuilt) app.logger.info(`Agent console at ${url}/ (the first admin signs in with the admin token as "Access token")`);
+  else app.logger.warn(`The agent console is not built: run \`npm run build\` to serve it at ${url}/`);
   if (app.generatedAdminToken) {
     // Printed once, on purpose outside the structured log, so it is easy to copy.
-    console.log(`\nADMIN_TOKEN was not set; generated an admin token for this run:\n\n  ${app.generatedAdminToken}\n\nSet ADMIN_TOKEN to keep a stable one.\n`);
+    console.log(
+      `\nADMIN_TOKEN was not set; generated an admin token for this run:\n\n  ${app.generatedAdminToken}\n\n` +
+        `Open ${url}/ and sign in with it as "Access token" (then create agents under Admin).\nSet ADMIN_TOKEN to keep a stable one.\n`,
+    );
   }
 
   let stopping = false;

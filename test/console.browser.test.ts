@@ -1,0 +1,170 @@
+// The agent console in a real browser (Debian's Chromium through
+// playwright-core) against the desk started as a user starts it and the
+// WhatsApp emulator: an admin and agents in separate browser contexts
+// walking the issue's story end to end. Screenshots of each screen land in
+// test-artifacts/console/ (git-ignored).
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserUnavailableReason, launchBrowser, newConsolePage, screenshot, signInWithToken, startDeskProcess, type DeskProcess } from './console/harness.js';
+
+const unavailable = browserUnavailableReason();
+if (unavailable) {
+  // CI must run these: failing loudly there beats a green run that tested no browser.
+  if (process.env.CI) throw new Error(`Browser tests cannot run in CI: ${unavailable}`);
+  console.warn(`\n*** SKIPPING the console browser tests: ${unavailable} ***\n`);
+}
+
+async function createAgent(admin: Page, name: string, email: string): Promise<string> {
+  await admin.goto('/#/admin');
+  const form = admin.getByRole('form', { name: 'New agent' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Email').fill(email);
+  await form.getByRole('button', { name: 'Create agent' }).click();
+  const token = (await admin.getByLabel('New access token').textContent())?.trim();
+  if (!token) throw new Error('no token shown for the new agent');
+  await admin.getByRole('button', { name: 'Done' }).click();
+  return token;
+}
+
+async function goOnline(page: Page): Promise<void> {
+  await page.getByLabel('Status').selectOption('ONLINE');
+  await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('ONLINE');
+}
+
+describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chromium', () => {
+  let desk: DeskProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [desk, browser] = await Promise.all([startDeskProcess(), launchBrowser()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await desk?.stop();
+  });
+
+  it('serves the console at / with cacheable hashed assets, and says so at start-up', async () => {
+    expect(desk.output()).toContain(`Agent console at ${desk.url}/`);
+    const index = await fetch(`${desk.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    const asset = html.match(/\/assets\/[\w.-]+\.js/)?.[0];
+    expect(asset).toBeTruthy();
+    const script = await fetch(`${desk.url}${asset}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('cache-control')).toMatch(/max-age=31536000.*immutable/);
+    expect((await fetch(`${desk.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${desk.url}/assets/nope.js`)).status).toBe(404);
+  });
+
+  it('a bad access token is refused in words', async () => {
+    const { context, page } = await newConsolePage(browser, desk.url);
+    await page.goto('/');
+    await page.getByLabel('Access token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await context.close();
+  });
+
+  it('admin and agents: live inbox, reply with ticks, note, transfer, resolve with survey, template picker, dashboard', async () => {
+    const admin = await newConsolePage(browser, desk.url);
+    await admin.page.goto('/');
+    await screenshot(admin.page, 'sign-in');
+    await signInWithToken(admin.page, desk.adminToken);
+
+    const anaToken = await createAgent(admin.page, 'Ana Agent', 'ana@example.com');
+    const bobToken = await createAgent(admin.page, 'Bob Agent', 'bob@example.com');
+    await expect.poll(() => admin.page.getByRole('table').first().textContent()).toContain('Bob Agent');
+    await screenshot(admin.page, 'admin-agents');
+
+    const ana = await newConsolePage(browser, desk.url);
+    await signInWithToken(ana.page, anaToken);
+    await goOnline(ana.page);
+    const anaList = ana.page.getByRole('list', { name: 'Conversations' });
+
+    // A signed webhook: the conversation shows up in Ana's list without a reload.
+    const postedAt = Date.now();
+    await desk.emulator.postInbound(desk.webhookUrl, { type: 'text', text: 'Hello, my order is late', from: '15550001111', name: 'Carla Customer' });
+    await anaList.getByText('Carla Customer').waitFor({ timeout: 2_000 });
+    expect(Date.now() - postedAt).toBeLessThan(2_000);
+
+    await anaList.getByText('Carla Customer').click();
+    const messages = ana.page.getByRole('list', { name: 'Messages' });
+    await messages.getByText('Hello, my order is late').waitFor();
+
+    // Reply with Enter; the emulator receives it; ticks follow the status webhooks.
+    await ana.page.getByLabel('Reply').fill('Sorry about that, checking now.');
+    await ana.page.getByLabel('Reply').press('Enter');
+    const reply = await waitForSentText(desk, 'Sorry about that, checking now.');
+    const bubble = messages.getByRole('listitem').filter({ hasText: 'Sorry about that, checking now.' });
+    await bubble.getByRole('img', { name: 'Sent' }).waitFor();
+    await desk.emulator.postStatus(desk.webhookUrl, { whatsappId: reply.whatsappId, status: 'delivered' });
+    await bubble.getByRole('img', { name: 'Delivered' }).waitFor();
+    await desk.emulator.postStatus(desk.webhookUrl, { whatsappId: reply.whatsappId, status: 'read' });
+    await bubble.getByRole('img', { name: 'Read' }).waitFor();
+
+    // A note: set apart, never sent.
+    const sentBefore = desk.emulator.sent.length;
+    await ana.page.getByLabel('Reply').fill('Customer is a VIP');
+    await ana.page.getByRole('button', { name: 'Add note' }).click();
+    await messages.getByRole('listitem').filter({ hasText: 'Customer is a VIP' }).getByText('Note', { exact: true }).waitFor();
+    expect(desk.emulator.sent.length).toBe(sentBefore);
+    await screenshot(ana.page, 'conversation');
+
+    // Transfer to Bob: it leaves Ana's list and enters Bob's.
+    const bob = await newConsolePage(browser, desk.url);
+    await signInWithToken(bob.page, bobToken);
+    await goOnline(bob.page);
+    const bobList = bob.page.getByRole('list', { name: 'Conversations' });
+    await admin.page.goto('/#/');
+    await admin.page.getByRole('list', { name: 'Conversations' }).getByText('Carla Customer').click();
+    await admin.page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    const picker = admin.page.getByLabel('Transfer to');
+    await picker.selectOption((await picker.locator('option', { hasText: 'Bob Agent' }).getAttribute('value')) ?? '');
+    await admin.page.getByRole('button', { name: 'Transfer conversation' }).click();
+    await bobList.getByText('Carla Customer').waitFor({ timeout: 2_000 });
+
+    // Bob resolves: the survey goes out.
+    await bobList.getByText('Carla Customer').click();
+    await bob.page.getByRole('button', { name: 'Resolve' }).click();
+    await expect.poll(() => desk.emulator.sent.some((s) => s.to === '15550001111' && s.type === 'interactive'), { timeout: 5_000 }).toBe(true);
+    await bobList.getByText('Carla Customer').waitFor({ state: 'detached', timeout: 2_000 });
+
+    // A customer whose last message is 25 hours old: the template picker replaces the composer.
+    await desk.emulator.postInbound(desk.webhookUrl, { type: 'text', text: 'Are you there?', from: '15550002222', name: 'Dora Late', timestamp: Date.now() - 25 * 3_600_000 });
+    await anaList.getByText('Dora Late').click();
+    await ana.page.getByRole('form', { name: 'Template picker' }).waitFor();
+    expect(await ana.page.getByLabel('Reply').count()).toBe(0);
+    await screenshot(ana.page, 'template-picker');
+
+    // The dashboard draws from what just happened.
+    await admin.page.goto('/#/dashboard');
+    const volume = admin.page.getByRole('region', { name: 'Volume' });
+    await expect.poll(async () => Number((await volume.locator('dd').first().textContent()) ?? 0)).toBeGreaterThanOrEqual(2);
+    await admin.page.locator('canvas').waitFor();
+    await expect.poll(() => admin.page.getByRole('region', { name: 'CSAT' }).isVisible()).toBe(true);
+    await screenshot(admin.page, 'dashboard');
+
+    // Phone width: one pane at a time.
+    const phone = await newConsolePage(browser, desk.url, { width: 390, height: 844 });
+    await signInWithToken(phone.page, anaToken);
+    await phone.page.getByRole('list', { name: 'Conversations' }).getByText('Dora Late').click();
+    await phone.page.getByRole('list', { name: 'Messages' }).waitFor();
+    expect(await phone.page.getByRole('list', { name: 'Conversations' }).isVisible()).toBe(false);
+    await screenshot(phone.page, 'phone-conversation');
+
+    for (const c of [admin, ana, bob, phone]) await c.context.close();
+  }, 120_000);
+});
+
+async function waitForSentText(desk: DeskProcess, text: string) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = desk.emulator.sent.find((s) => (s.body as { text?: { body?: string } }).text?.body === text);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`the emulator never received "${text}"; got ${JSON.stringify(desk.emulator.sent.map((s) => s.body))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,115 @@
+// Integrations: each plugin's delivery health, and dead letters with retry.
+import { useMutation, useQuery } from 'urql';
+import { graphql } from '../gql';
+import { ErrorMessage } from '../shell/ErrorMessage';
+
+const IntegrationsQuery = graphql(`
+  query AdminIntegrations {
+    integrations {
+      name
+      status
+      pending
+      deadLetters
+      lastDeliveredAt
+      lastError
+      lastErrorAt
+    }
+    deadLetters {
+      id
+      queue
+      error
+      attempts
+      failedAt
+    }
+  }
+`);
+
+const RetryIntegration = graphql(`
+  mutation RetryIntegration($name: String!) {
+    retryIntegration(name: $name)
+  }
+`);
+
+const RetryDeadLetter = graphql(`
+  mutation RetryDeadLetter($id: ID!, $queue: String!) {
+    retryDeadLetter(id: $id, queue: $queue)
+  }
+`);
+
+const HEALTH_WORDS = { OK: 'OK', DEGRADED: 'Degraded', FAILING: 'Failing' } as const;
+
+export function Integrations() {
+  const [{ data, error }, refetch] = useQuery({ query: IntegrationsQuery, requestPolicy: 'network-only' });
+  const [retryIntegrationState, retryIntegration] = useMutation(RetryIntegration);
+  const [retryLetterState, retryLetter] = useMutation(RetryDeadLetter);
+  const again = () => refetch({ requestPolicy: 'network-only' });
+  return (
+    <section aria-label="Integrations">
+      <h2>Integrations</h2>
+      <ErrorMessage error={error ?? retryIntegrationState.error ?? retryLetterState.error} />
+      {data && data.integrations.length === 0 && <p className="empty">No plugins are loaded. Set PLUGINS (zendesk, hubspot, webhook) to connect a CRM.</p>}
+      {data && data.integrations.length > 0 && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Plugin</th>
+              <th scope="col">Status</th>
+              <th scope="col">Pending</th>
+              <th scope="col">Dead letters</th>
+              <th scope="col">Last delivered</th>
+              <th scope="col">Last error</th>
+              <th scope="col" />
+            </tr>
+          </thead>
+          <tbody>
+            {data.integrations.map((i) => (
+              <tr key={i.name}>
+                <td>{i.name}</td>
+                <td className={`health-${i.status.toLowerCase()}`}>{HEALTH_WORDS[i.status]}</td>
+                <td>{i.pending}</td>
+                <td>{i.deadLetters}</td>
+                <td>{i.lastDeliveredAt ? new Date(i.lastDeliveredAt).toLocaleString() : '—'}</td>
+                <td>{i.lastError ?? '—'}</td>
+                <td>
+                  <button type="button" className="secondary" disabled={i.deadLetters === 0} onClick={async () => (await retryIntegration({ name: i.name }), again())}>
+                    Retry {i.name}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Dead letters</h3>
+      {data && data.deadLetters.length === 0 && <p className="muted">None: every send and delivery went through.</p>}
+      {data && data.deadLetters.length > 0 && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Queue</th>
+              <th scope="col">Error</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Failed</th>
+              <th scope="col" />
+            </tr>
+          </thead>
+          <tbody>
+            {data.deadLetters.map((d) => (
+              <tr key={`${d.queue}:${d.id}`}>
+                <td>{d.queue}</td>
+                <td>{d.error}</td>
+                <td>{d.attempts}</td>
+                <td>{new Date(d.failedAt).toLocaleString()}</td>
+                <td>
+                  <button type="button" className="secondary" onClick={async () => (await retryLetter({ id: d.id, queue: d.queue }), again())}>
+                    Retry
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

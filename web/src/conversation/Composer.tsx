@@ -1,0 +1,108 @@
+// The composer: Enter sends, Shift+Enter breaks the line; "Add note" (or
+// note mode, key n) writes an internal note instead. The draft is stored as
+// it is typed, so a reload or an expired session loses nothing.
+import { useState, type RefObject } from 'react';
+import { useMutation } from 'urql';
+import { graphql } from '../gql';
+import type { ConversationDetailFieldsFragment, MessageViewFragment } from '../gql/graphql';
+import { loadDraft, saveDraft } from '../session';
+import { ErrorMessage } from '../shell/ErrorMessage';
+import { durationWords, windowLeftMs } from '../time';
+
+const SendReply = graphql(`
+  mutation SendReply($conversationId: ID!, $text: String!) {
+    sendReply(conversationId: $conversationId, text: $text) {
+      ...MessageView
+    }
+  }
+`);
+
+const AddNote = graphql(`
+  mutation AddNote($conversationId: ID!, $text: String!) {
+    addNote(conversationId: $conversationId, text: $text) {
+      ...MessageView
+    }
+  }
+`);
+
+export function Composer({
+  conversation,
+  now,
+  replyRef,
+  noteMode,
+  onNoteMode,
+  onSent,
+}: {
+  conversation: ConversationDetailFieldsFragment;
+  now: number;
+  replyRef: RefObject<HTMLTextAreaElement | null>;
+  noteMode: boolean;
+  onNoteMode(note: boolean): void;
+  onSent(message: MessageViewFragment): void;
+}) {
+  const [text, setText] = useState(() => loadDraft(conversation.id));
+  const [reply, sendReply] = useMutation(SendReply);
+  const [note, addNote] = useMutation(AddNote);
+  const [lastError, setLastError] = useState<'reply' | 'note' | null>(null);
+  const busy = reply.fetching || note.fetching;
+  const left = windowLeftMs(conversation.serviceWindowExpiresAt, now);
+
+  function update(value: string) {
+    setText(value);
+    saveDraft(conversation.id, value);
+  }
+
+  async function submit(asNote: boolean) {
+    const body = text.trim();
+    if (!body || busy) return;
+    const variables = { conversationId: conversation.id, text: body };
+    const result = asNote ? await addNote(variables) : await sendReply(variables);
+    setLastError(result.error ? (asNote ? 'note' : 'reply') : null);
+    const message = result.data && ('addNote' in result.data ? result.data.addNote : result.data.sendReply);
+    if (message) {
+      update('');
+      onSent(message);
+      if (asNote) onNoteMode(false);
+    }
+  }
+
+  return (
+    <form
+      className={`composer ${noteMode ? 'composer-note' : ''}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit(noteMode);
+      }}
+    >
+      <ErrorMessage error={lastError === 'note' ? note.error : lastError === 'reply' ? reply.error : null} />
+      <textarea
+        ref={replyRef}
+        aria-label="Reply"
+        placeholder={noteMode ? 'Internal note: only agents see it' : 'Write a reply… (Enter sends, Shift+Enter for a new line)'}
+        rows={3}
+        value={text}
+        onChange={(e) => update(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+            e.preventDefault();
+            void submit(noteMode);
+          } else if (e.key === 'Escape' && noteMode) {
+            onNoteMode(false);
+          }
+        }}
+      />
+      <div className="composer-bar">
+        <span className="window-left">{left > 0 ? `Window closes in ${durationWords(left)}` : 'The 24-hour window has closed: notes only'}</span>
+        <label className="toggle">
+          <input type="checkbox" checked={noteMode} onChange={(e) => onNoteMode(e.target.checked)} /> Note
+        </label>
+        <button type="button" className="secondary" disabled={busy || !text.trim()} onClick={() => void submit(true)}>
+          Add note
+        </button>
+        <button type="button" disabled={busy || !text.trim() || left === 0} onClick={() => void submit(false)}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}

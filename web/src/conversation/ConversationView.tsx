@@ -1,0 +1,262 @@
+// One conversation: header with actions, the history (scroll back for
+// earlier pages), live messages and ticks, the composer (or the template
+// picker once the 24-hour window has closed), and the customer panel.
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useClient, type CombinedError } from 'urql';
+import { Link } from 'wouter';
+import { graphql } from '../gql';
+import type { ConversationDetailFieldsFragment, MessageViewFragment } from '../gql/graphql';
+import { customerLabel } from '../inbox/tabs';
+import { useLiveEpoch, useLiveEvent } from '../live';
+import { ErrorMessage } from '../shell/ErrorMessage';
+import { useNow } from '../useNow';
+import { windowLeftMs } from '../time';
+import { ConversationActions } from './ConversationActions';
+import { Composer } from './Composer';
+import { CustomerPanel } from './CustomerPanel';
+import { MessageBubble } from './MessageBubble';
+import { ShortcutsHelp } from './ShortcutsHelp';
+import { TemplatePicker } from './TemplatePicker';
+
+graphql(`
+  fragment ConversationDetailFields on Conversation {
+    ...ConversationRowFields
+    cycle
+    firstResponseAt
+    feedback {
+      score
+      comment
+    }
+    survey {
+      sentAt
+      skippedReason
+    }
+  }
+`);
+
+const ConversationQuery = graphql(`
+  query Conversation($id: ID!) {
+    conversation(id: $id) {
+      ...ConversationDetailFields
+      messages(last: 50) {
+        edges {
+          node {
+            ...MessageView
+          }
+        }
+        pageInfo {
+          hasPreviousPage
+          startCursor
+        }
+      }
+    }
+  }
+`);
+
+const EarlierMessages = graphql(`
+  query EarlierMessages($id: ID!, $before: String) {
+    conversation(id: $id) {
+      id
+      messages(last: 50, before: $before) {
+        edges {
+          node {
+            ...MessageView
+          }
+        }
+        pageInfo {
+          hasPreviousPage
+          startCursor
+        }
+      }
+    }
+  }
+`);
+
+const STATUS_ORDER: Record<MessageViewFragment['status'], number> = { RECEIVED: 0, QUEUED: 1, SENT: 2, DELIVERED: 3, READ: 4, FAILED: 5 };
+
+/** Statuses only move forward: a mutation's answer may arrive after the status event it caused. */
+function newer(known: MessageViewFragment | undefined, incoming: MessageViewFragment): MessageViewFragment {
+  if (!known) return incoming;
+  // Meta's status times have whole seconds and may precede the send's own time, so order by status, as the desk does.
+  return STATUS_ORDER[known.status] > STATUS_ORDER[incoming.status] ? { ...incoming, status: known.status, statusAt: known.statusAt, error: known.error } : incoming;
+}
+
+type Earlier = { hasPreviousPage: boolean; startCursor: string | null | undefined };
+
+function byTime(a: MessageViewFragment, b: MessageViewFragment): number {
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1;
+}
+
+export function ConversationView({ id }: { id: string }) {
+  const client = useClient();
+  const epoch = useLiveEpoch();
+  const now = useNow(15_000);
+  const [conversation, setConversation] = useState<ConversationDetailFieldsFragment | null>(null);
+  const [messages, setMessages] = useState<Map<string, MessageViewFragment>>(() => new Map());
+  const [earlier, setEarlier] = useState<Earlier | null>(null);
+  const [error, setError] = useState<CombinedError | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [showHelp, setShowHelp] = useState(false);
+  const [noteMode, setNoteMode] = useState(false);
+  const listRef = useRef<HTMLOListElement>(null);
+  const replyRef = useRef<HTMLTextAreaElement>(null);
+  const stickToBottom = useRef(true);
+
+  const upsert = useCallback((list: MessageViewFragment[]) => {
+    setMessages((current) => {
+      const merged = new Map(current);
+      for (const m of list) merged.set(m.id, newer(merged.get(m.id), m));
+      return merged;
+    });
+  }, []);
+
+  useEffect(() => {
+    let cancelled = false;
+    void client
+      .query(ConversationQuery, { id }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((result) => {
+        if (cancelled) return;
+        setError(result.error ?? null);
+        const found = result.data?.conversation;
+        if (result.data && !found) setMissing(true);
+        if (!found) return;
+        setConversation(found);
+        upsert(found.messages.edges.map((e) => e.node));
+        setEarlier((prior) => prior ?? found.messages.pageInfo);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [client, id, epoch, upsert]);
+
+  useLiveEvent('conversation', (event) => {
+    if (event.id === id) setConversation((current) => (current ? { ...current, ...event } : current));
+  });
+  useLiveEvent('message', (message) => {
+    if (message.conversationId === id) upsert([message]);
+  });
+  useLiveEvent('messageStatus', (message) => {
+    if (message.conversationId === id) upsert([message]);
+  });
+
+  const ordered = useMemo(() => [...messages.values()].sort(byTime), [messages]);
+
+  const loadEarlier = useCallback(async () => {
+    if (!earlier?.hasPreviousPage || !listRef.current) return;
+    const list = listRef.current;
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    const result = await client.query(EarlierMessages, { id, before: earlier.startCursor ?? null }, { requestPolicy: 'network-only' }).toPromise();
+    const page = result.data?.conversation?.messages;
+    if (result.error) setError(result.error);
+    if (!page) return;
+    stickToBottom.current = false;
+    upsert(page.edges.map((e) => e.node));
+    setEarlier(page.pageInfo);
+    // Keep the message under the reader's eyes where it was.
+    requestAnimationFrame(() => {
+      list.scrollTop = list.scrollHeight - fromBottom;
+    });
+  }, [client, earlier, id, upsert]);
+
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
+  }, [ordered]);
+
+  // r reply, n note, ? shortcuts (e resolve lives with the actions).
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      const target = event.target as HTMLElement | null;
+      if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+      if (event.metaKey || event.ctrlKey || event.altKey) return;
+      if (event.key === 'r' || event.key === 'n') {
+        event.preventDefault();
+        setNoteMode(event.key === 'n');
+        replyRef.current?.focus();
+      } else if (event.key === '?') {
+        setShowHelp((shown) => !shown);
+      }
+    }
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  if (missing) {
+    return (
+      <section className="conversation-pane">
+        <p className="empty">This conversation does not exist, or you cannot see it.</p>
+      </section>
+    );
+  }
+  if (!conversation) {
+    return <section className="conversation-pane">{error ? <ErrorMessage error={error} /> : <p className="loading">Loading…</p>}</section>;
+  }
+
+  const windowOpen = windowLeftMs(conversation.serviceWindowExpiresAt, now) > 0;
+  return (
+    <>
+      <section className="conversation-pane" aria-label={`Conversation with ${customerLabel(conversation.customer)}`}>
+        <header className="conversation-header">
+          <Link href="/" className="back">
+            <span aria-hidden="true">←</span> <span className="visually-hidden">Back to conversations</span>
+          </Link>
+          <div className="title">
+            <h2>{customerLabel(conversation.customer)}</h2>
+            <span className="subtitle">
+              {conversation.status === 'ASSIGNED' && conversation.assignee ? `Assigned to ${conversation.assignee.name}` : conversation.status === 'QUEUED' ? 'Waiting in the queue' : 'Resolved'}
+              {conversation.feedback ? ` · Rated ${conversation.feedback.score}` : ''}
+            </span>
+          </div>
+          <ConversationActions conversation={conversation} onChange={(next) => setConversation((current) => (current ? { ...current, ...next } : current))} />
+        </header>
+        <ErrorMessage error={error} />
+        <ol
+          className="messages"
+          aria-label="Messages"
+          ref={listRef}
+          onScroll={(e) => {
+            const list = e.currentTarget;
+            stickToBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+            if (list.scrollTop < 60) void loadEarlier();
+          }}
+        >
+          {earlier?.hasPreviousPage && (
+            <li className="earlier">
+              <button type="button" className="quiet" onClick={() => void loadEarlier()}>
+                Load earlier messages
+              </button>
+            </li>
+          )}
+          {ordered.map((message) => (
+            <MessageBubble key={message.id} message={message} />
+          ))}
+        </ol>
+        {windowOpen || noteMode ? (
+          <Composer
+            conversation={conversation}
+            now={now}
+            replyRef={replyRef}
+            noteMode={noteMode}
+            onNoteMode={setNoteMode}
+            onSent={(message) => {
+              stickToBottom.current = true;
+              upsert([message]);
+            }}
+          />
+        ) : (
+          <TemplatePicker
+            conversationId={conversation.id}
+            onWriteNote={() => setNoteMode(true)}
+            onSent={(message) => {
+              stickToBottom.current = true;
+              upsert([message]);
+            }}
+          />
+        )}
+      </section>
+      <CustomerPanel conversation={conversation} />
+      {showHelp && <ShortcutsHelp onClose={() => setShowHelp(false)} />}
+    </>
+  );
+}
