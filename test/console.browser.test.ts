@@ -37,7 +37,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
 
   beforeAll(async () => {
     [desk, browser] = await Promise.all([startDeskProcess(), launchBrowser()]);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();

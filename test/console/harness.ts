@@ -57,7 +57,8 @@ export async function startDeskProcess(env: Record<string, string> = {}): Promis
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
 
-  const deadline = Date.now() + 30_000;
+  // Generous: on a busy shared machine loading the desk under tsx alone can take tens of seconds.
+  const deadline = Date.now() + 90_000;
   let url: string | null = null;
   while (!url) {
     const match = output.match(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
