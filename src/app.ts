@@ -31,6 +31,7 @@ import { pluginRoutes } from './plugins/routes.js';
 import { newId } from './store/ids.js';
 import type { Store } from './store/port.js';
 import { createEmbeddedStore } from './store/embedded.js';
+import { openDurableStore } from './store/embeddedDurable.js';
 import { watchEmbeddedPeers, type EmbeddedPeers } from './store/embeddedPeers.js';
 import { createMongoStore } from './store/mongo.js';
 import { createRepositories, type Repositories } from './store/repositories/index.js';
@@ -74,15 +75,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const closers: Array<() => Promise<unknown>> = [];
 
-  const store = options.store ?? (config.mongodbUri ? await createMongoStore(config.mongodbUri, { logger }) : createEmbeddedStore());
+  const store = options.store ?? (await openConfiguredStore(config, logger));
   if (!options.store) closers.push(() => store.close());
-  if (store.kind === 'embedded') {
-    logger.warn('storage: embedded in-memory store — data is lost when the process stops; set MONGODB_URI for anything real');
-    if (config.redisUrl) {
-      logger.warn('REDIS_URL is set but MONGODB_URI is not: each instance keeps its own in-memory data, so run only one instance or set MONGODB_URI');
-    }
-  } else {
-    logger.info('storage: MongoDB');
+  if (store.kind === 'embedded' && config.redisUrl) {
+    logger.warn('REDIS_URL is set but MONGODB_URI is not: each instance keeps its own embedded data, so run only one instance or set MONGODB_URI');
   }
   const repos = createRepositories(store);
 
@@ -252,4 +248,24 @@ export async function createApp(options: AppOptions): Promise<App> {
       return closing;
     },
   };
+}
+
+/** MongoDB when MONGODB_URI is set; otherwise the embedded engine, on disk in DATA_DIR or in memory. */
+async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
+  if (config.mongodbUri) {
+    const store = await createMongoStore(config.mongodbUri, { logger });
+    logger.info('storage: MongoDB');
+    return store;
+  }
+  if (!config.dataDir) {
+    logger.warn('storage: embedded, in memory (DATA_DIR=memory): data is lost when the process stops');
+    return createEmbeddedStore();
+  }
+  const store = await openDurableStore({ dataDir: config.dataDir });
+  const { documents, collections, ms } = store.loaded;
+  logger.info(
+    { dataDir: store.dataDir, documents, collections, loadMs: ms },
+    `storage: embedded, on disk in ${store.dataDir} (${documents} documents loaded in ${ms} ms); one process per data directory, set MONGODB_URI to run several instances`,
+  );
+  return store;
 }

@@ -61,6 +61,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   TRUST_PROXY: bool(false),
 
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:'], 'expected a mongodb:// or mongodb+srv:// URI'),
   REDIS_URL: url(['redis:', 'rediss:'], 'expected a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"').default('desk')),
@@ -156,6 +157,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** Trust X-Forwarded-For from the load balancer in front (per-IP rate limits). */
   trustProxy: boolean;
+  /** The embedded store's directory (relative to the working directory); null for DATA_DIR=memory. Unused with MONGODB_URI. */
+  dataDir: string | null;
   mongodbUri: string | null;
   redisUrl: string | null;
   /** Namespaces every Redis key and channel, so several desks (or test runs) can share one Redis. */
@@ -263,6 +266,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
+    dataDir: env.DATA_DIR === 'memory' ? null : env.DATA_DIR,
     mongodbUri: env.MONGODB_URI ?? null,
     redisUrl: env.REDIS_URL ?? null,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
@@ -318,7 +322,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   return config;
 }
 
-/** A config for tests: defaults, then the given overrides, as if from the environment. */
+/** A config for tests: defaults (the store in memory), then the given overrides, as if from the environment. */
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: 'memory', ...overrides });
 }

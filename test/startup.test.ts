@@ -1,27 +1,42 @@
 // The real process: start-up on zero settings, one clear line for a bad
-// setting, and a graceful SIGTERM. Each case spawns `src/main.ts`.
+// setting, a graceful SIGTERM, data kept across a restart, one process per
+// data directory. Each case spawns `src/main.ts` in a fresh working directory
+// of its own (so the default DATA_DIR, ./data, lands there).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const children: ChildProcessWithoutNullStreams[] = [];
+const dirs: string[] = [];
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'desk-startup-'));
+  dirs.push(dir);
+  return dir;
+}
 
 /** Only what any shell has: no desk settings at all. */
 function bareEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
 }
 
-function start(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env });
+function start(env: NodeJS.ProcessEnv, cwd = freshDir()) {
+  const child = spawn(process.execPath, ['--import', tsx, main], { cwd, env });
   children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
+  // Start-up compiles src/ with tsx: seconds, but 25 s was seen on the shared 2-core machine under load.
+  const waitFor = async (pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const match = (stdout + stderr).match(pattern);
@@ -33,8 +48,18 @@ function start(env: NodeJS.ProcessEnv) {
   return { child, exited, waitFor, output: () => ({ stdout, stderr }) };
 }
 
+async function graphql(url: string, token: string, query: string): Promise<unknown> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
+  return response.json();
+}
+
 afterAll(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('start-up', () => {
@@ -57,11 +82,14 @@ describe('start-up', () => {
     expect(run.output().stderr.trim().split('\n')).toEqual(['Invalid configuration: ADMIN_TOKEN: must be at least 32 characters in production (got 1)']);
   });
 
-  it('starts with no settings: embedded store warning, GraphQL URL, a generated admin token that works', async () => {
-    const run = start(bareEnvironment({ PORT: '0' }));
+  it('starts with no settings: the embedded store on disk in ./data (created, printed), GraphQL URL, a generated admin token that works', async () => {
+    const cwd = freshDir();
+    const run = start(bareEnvironment({ PORT: '0' }), cwd);
     const [, url] = await run.waitFor(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
     const [, token] = await run.waitFor(/generated an admin token for this run:\s+(\S+)/);
-    expect(run.output().stdout).toMatch(/embedded in-memory store.*MONGODB_URI/);
+    expect(run.output().stdout).toContain(`storage: embedded, on disk in ${join(cwd, 'data')} (0 documents loaded in `);
+    expect(run.output().stdout).toMatch(/one process per data directory, set MONGODB_URI to run several instances/);
+    expect(existsSync(join(cwd, 'data', 'data.mdb'))).toBe(true);
     expect(run.output().stdout).toMatch(/WhatsApp sending is off until WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN are set/);
 
     const response = await fetch(`${url}/graphql`, {
@@ -75,7 +103,7 @@ describe('start-up', () => {
   });
 
   it('SIGTERM during a request: the request completes, then the process exits 0', async () => {
-    const run = start(bareEnvironment({ PORT: '0', ADMIN_TOKEN: 'sigterm-admin-token' }));
+    const run = start(bareEnvironment({ PORT: '0', ADMIN_TOKEN: 'sigterm-admin-token', DATA_DIR: 'memory' }));
     const [, url] = await run.waitFor(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
     const body = JSON.stringify({ query: '{ viewer { role } }' });
     const target = new URL(`${url}/graphql`);
@@ -103,4 +131,37 @@ describe('start-up', () => {
     expect(await run.exited).toBe(0);
     expect(run.output().stdout).toMatch(/shut down cleanly/);
   });
+
+  it('stopped and started again on the same DATA_DIR: the same agents are there', async () => {
+    const env = bareEnvironment({ PORT: '0', ADMIN_TOKEN: 'restart-admin-token', DATA_DIR: join(freshDir(), 'nested', 'data') });
+    const first = start(env);
+    const [, url] = await first.waitFor(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
+    expect(await graphql(url!, 'restart-admin-token', 'mutation { createAgent(input: { name: "Kept Agent", email: "kept@example.test" }) { agent { name } } }')).toEqual({
+      data: { createAgent: { agent: { name: 'Kept Agent' } } },
+    });
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = start(env);
+    const [, again] = await second.waitFor(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
+    expect(second.output().stdout).toMatch(/storage: embedded, on disk in \S+nested\/data \([1-9]\d* documents loaded/);
+    const agents = (await graphql(again!, 'restart-admin-token', '{ agents { name email } }')) as { data: { agents: { name: string; email: string }[] } };
+    expect(agents.data.agents).toContainEqual({ name: 'Kept Agent', email: 'kept@example.test' });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 150_000);
+
+  it('a second process on the same DATA_DIR exits 1 with one line naming the directory and the first one', async () => {
+    const dataDir = join(freshDir(), 'data');
+    const first = start(bareEnvironment({ PORT: '0', DATA_DIR: dataDir }));
+    await first.waitFor(/GraphQL ready at/);
+    const second = start(bareEnvironment({ PORT: '0', DATA_DIR: dataDir }));
+    expect(await second.exited).toBe(1);
+    const lines = second.output().stderr.trim().split('\n');
+    expect(lines).toEqual([
+      `DATA_DIR ${dataDir} is in use by another desk process (pid ${first.child.pid}): one process per data directory; stop that one, or set MONGODB_URI to run several instances`,
+    ]);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 150_000);
 });

@@ -70,6 +70,12 @@ function message(n: number, overrides: Partial<MessageDoc> = {}): MessageDoc {
 
 const ids = (docs: { _id: string }[]) => docs.map((doc) => doc._id);
 
+/** Every document of every collection these tests write, in natural order. */
+async function contents(store: Store): Promise<Record<string, unknown[]>> {
+  const names = ['contract_items', ...Object.values(COLLECTIONS)];
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await store.collection(name).find({})] as const)));
+}
+
 async function expectDuplicate(promise: Promise<unknown>): Promise<DuplicateKeyError> {
   const error = await promise.then(
     () => null,
@@ -87,11 +93,20 @@ describe.each(engines)('store contract on the $name engine', (engine) => {
     store = await engine.create();
     items = store.collection<Item>('contract_items');
   });
-  afterEach(() => store.close());
+  afterEach(async () => {
+    // An engine that keeps its data: every test's end state must come back
+    // whole, in the same natural order, from the data alone.
+    if (engine.reopen) {
+      const before = await contents(store);
+      store = await engine.reopen(store);
+      expect(await contents(store)).toEqual(before);
+    }
+    await store.close();
+  });
   afterAll(() => engine.cleanup());
 
   it('reports its kind and answers ping', async () => {
-    expect(store.kind).toBe(engine.name);
+    expect(store.kind).toBe(engine.kind);
     await expect(store.ping()).resolves.toBeUndefined();
   });
 

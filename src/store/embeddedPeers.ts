@@ -45,7 +45,7 @@ export function watchEmbeddedPeers(options: { redis: Redis; key: string; instanc
     if (seen > 1 && seen !== reported) {
       logger.error(
         { instances: seen },
-        `${seen} instances share this Redis, each on its own embedded in-memory store: each holds different data. Set MONGODB_URI on all of them, or run one`,
+        `${seen} instances share this Redis, each on its own embedded store: each holds different data. Set MONGODB_URI on all of them, or run one`,
       );
     }
     reported = seen;

@@ -1,6 +1,7 @@
 // Every storage engine this machine can run, for suites that must hold on all
 // of them (`describe.each(await availableEngines())`):
-// - `embedded`, always;
+// - `embedded` in memory and `embedded on disk` (the durable store, each on a
+//   data directory of its own under the system's temp directory), always;
 // - `mongo`, when MONGODB_URI is set, or when a `mongod` binary is on the PATH
 //   (then mongodb-memory-server runs that binary; it never downloads one).
 // When MongoDB is not available, one line says so, and why: the mongo engine
@@ -14,22 +15,27 @@
 //   });
 //
 // Every create() returns an empty store: a new embedded store, or a mongo
-// store on a database of its own (dropped by cleanup()).
-import { accessSync, constants } from 'node:fs';
+// store on a database of its own (dropped by cleanup()). An engine that keeps
+// its data across a restart has reopen(): it closes the store and opens it
+// again on the same data.
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import type { MongoMemoryServer } from 'mongodb-memory-server-core';
 import { createEmbeddedStore } from '../../src/store/embedded.js';
+import { openDurableStore, type DurableStore } from '../../src/store/embeddedDurable.js';
 import { createMongoStore, redactUri, type StoreLogger } from '../../src/store/mongo.js';
 import type { Store } from '../../src/store/port.js';
 
-export type EngineName = Store['kind'];
-
 export interface Engine {
-  name: EngineName;
+  name: string;
+  kind: Store['kind'];
   /** An empty store of this engine. */
   create(): Promise<Store>;
+  /** For engines that keep data across restarts: closes the store and opens its data again. */
+  reopen?(store: Store): Promise<Store>;
   /** Closes every store create() made and releases what the engine started (test databases, mongod). */
   cleanup(): Promise<void>;
 }
@@ -37,7 +43,7 @@ export interface Engine {
 type MongoSource = { uri: string } | { systemBinary: string } | { unavailable: string };
 
 export async function availableEngines(): Promise<Engine[]> {
-  const engines: Engine[] = [embeddedEngine()];
+  const engines: Engine[] = [embeddedEngine(), durableEngine()];
   const source = mongoSource();
   if ('unavailable' in source) console.warn(`[store] the mongo engine is NOT tested here: ${source.unavailable}`);
   else engines.push(mongoEngine(source));
@@ -47,8 +53,39 @@ export async function availableEngines(): Promise<Engine[]> {
 function embeddedEngine(): Engine {
   return {
     name: 'embedded',
+    kind: 'embedded',
     create: async () => createEmbeddedStore(),
     cleanup: async () => {},
+  };
+}
+
+function durableEngine(): Engine {
+  const stores = new Set<DurableStore>();
+  const dirs: string[] = [];
+  const open = async (dataDir: string) => {
+    const store = await openDurableStore({ dataDir });
+    stores.add(store);
+    return store;
+  };
+  return {
+    name: 'embedded on disk',
+    kind: 'embedded',
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'desk-store-'));
+      dirs.push(dir);
+      return open(dir);
+    },
+    async reopen(store) {
+      const durable = store as DurableStore;
+      await durable.close();
+      stores.delete(durable);
+      return open(durable.dataDir);
+    },
+    async cleanup() {
+      await Promise.all([...stores].map((store) => store.close()));
+      stores.clear();
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -99,6 +136,7 @@ function mongoEngine(source: { uri: string } | { systemBinary: string }): Engine
 
   return {
     name: 'mongo',
+    kind: 'mongo',
     async create() {
       const dbName = `desk_test_${randomBytes(6).toString('hex')}`;
       databases.push(dbName);

@@ -19,6 +19,7 @@ import { copiedResolver, hasModifyingNestedPipeline, leavesInputIntact, projecti
 import { equalityValues, UniqueIndex, ValueLookup } from './indexes.js';
 import { compileSimpleFilter } from './simpleFilters.js';
 import { compileSimpleGroup } from './simpleGroups.js';
+import type { Journal } from './journal.js';
 import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
 import { copyValue, isPlainObject } from './values.js';
 
@@ -35,6 +36,7 @@ export class EmbeddedCollection implements Collection<Doc> {
     readonly name: string,
     specs: IndexSpec[],
     private readonly options: Partial<Options>,
+    private readonly journal: Journal,
   ) {
     this.uniques = specs.filter((spec) => spec.unique).map((spec) => new UniqueIndex(spec));
     for (const spec of specs) {
@@ -48,84 +50,133 @@ export class EmbeddedCollection implements Collection<Doc> {
     return Array.from(this.docs.values());
   }
 
-  async insertOne(doc: Doc): Promise<Doc> {
-    const stored = this.checkedForInsert(doc);
-    this.write(null, stored);
-    return copyValue(stored);
+  insertOne(doc: Doc): Promise<Doc> {
+    return this.answer(() => {
+      const stored = this.checkedForInsert(doc);
+      this.write(null, stored);
+      return copyValue(stored);
+    });
   }
 
   /** Ordered like MongoDB's default: documents before a failing one stay inserted. */
-  async insertMany(docs: Doc[]): Promise<void> {
-    for (const doc of docs) this.write(null, this.checkedForInsert(doc));
+  insertMany(docs: Doc[]): Promise<void> {
+    return this.answer(() => {
+      for (const doc of docs) this.write(null, this.checkedForInsert(doc));
+    });
   }
 
-  async findOne(filter: Filter, options: Pick<FindOptions, 'sort' | 'projection'> = {}): Promise<Doc | null> {
-    const [first] = this.select(filter, { ...options, limit: 1 });
-    return first ? this.output([first], options.projection)[0] ?? null : null;
+  findOne(filter: Filter, options: Pick<FindOptions, 'sort' | 'projection'> = {}): Promise<Doc | null> {
+    return this.answer(() => {
+      const [first] = this.select(filter, { ...options, limit: 1 });
+      return first ? this.output([first], options.projection)[0] ?? null : null;
+    });
   }
 
-  async find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
-    return this.output(this.select(filter, options), options.projection);
+  find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
+    return this.answer(() => this.output(this.select(filter, options), options.projection));
   }
 
-  async findOneAndUpdate(filter: Filter, update: UpdateDoc, options: FindOneAndUpdateOptions = {}): Promise<Doc | null> {
-    const modifier = parseUpdate(update);
-    const returnAfter = options.returnDocument === 'after';
-    const [target] = this.select(filter, { sort: options.sort, limit: 1 });
-    if (target) {
-      const after = this.modified(target, modifier, filter);
-      if (after) this.write(target, after);
-      return copyValue(returnAfter ? (after ?? target) : target);
-    }
-    if (!options.upsert) return null;
-    const inserted = this.upserted(filter, modifier);
-    this.write(null, inserted);
-    return returnAfter ? copyValue(inserted) : null;
+  findOneAndUpdate(filter: Filter, update: UpdateDoc, options: FindOneAndUpdateOptions = {}): Promise<Doc | null> {
+    return this.answer(() => {
+      const modifier = parseUpdate(update);
+      const returnAfter = options.returnDocument === 'after';
+      const [target] = this.select(filter, { sort: options.sort, limit: 1 });
+      if (target) {
+        const after = this.modified(target, modifier, filter);
+        if (after) this.write(target, after);
+        return copyValue(returnAfter ? (after ?? target) : target);
+      }
+      if (!options.upsert) return null;
+      const inserted = this.upserted(filter, modifier);
+      this.write(null, inserted);
+      return returnAfter ? copyValue(inserted) : null;
+    });
   }
 
-  async updateOne(filter: Filter, update: UpdateDoc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
-    const modifier = parseUpdate(update);
-    const [target] = this.select(filter, { limit: 1 });
-    if (target) {
-      const after = this.modified(target, modifier, filter);
-      if (after) this.write(target, after);
-      return { matchedCount: 1, modifiedCount: after ? 1 : 0, upsertedId: null };
-    }
-    if (!options.upsert) return { matchedCount: 0, modifiedCount: 0, upsertedId: null };
-    const inserted = this.upserted(filter, modifier);
-    this.write(null, inserted);
-    return { matchedCount: 0, modifiedCount: 0, upsertedId: inserted._id };
+  updateOne(filter: Filter, update: UpdateDoc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
+    return this.answer(() => {
+      const modifier = parseUpdate(update);
+      const [target] = this.select(filter, { limit: 1 });
+      if (target) {
+        const after = this.modified(target, modifier, filter);
+        if (after) this.write(target, after);
+        return { matchedCount: 1, modifiedCount: after ? 1 : 0, upsertedId: null };
+      }
+      if (!options.upsert) return { matchedCount: 0, modifiedCount: 0, upsertedId: null };
+      const inserted = this.upserted(filter, modifier);
+      this.write(null, inserted);
+      return { matchedCount: 0, modifiedCount: 0, upsertedId: inserted._id };
+    });
   }
 
   /** Like MongoDB, documents are updated one by one: a duplicate key stops the run, earlier ones stay updated. */
-  async updateMany(filter: Filter, update: UpdateDoc): Promise<UpdateResult> {
-    const modifier = parseUpdate(update);
-    const targets = this.select(filter, {});
-    let modifiedCount = 0;
-    for (const target of targets) {
-      const after = this.modified(target, modifier, filter);
-      if (!after) continue;
-      this.write(target, after);
-      modifiedCount++;
+  updateMany(filter: Filter, update: UpdateDoc): Promise<UpdateResult> {
+    return this.answer(() => {
+      const modifier = parseUpdate(update);
+      const targets = this.select(filter, {});
+      let modifiedCount = 0;
+      for (const target of targets) {
+        const after = this.modified(target, modifier, filter);
+        if (!after) continue;
+        this.write(target, after);
+        modifiedCount++;
+      }
+      return { matchedCount: targets.length, modifiedCount, upsertedId: null };
+    });
+  }
+
+  deleteMany(filter: Filter): Promise<number> {
+    return this.answer(() => {
+      const targets = this.select(filter, {});
+      for (const target of targets) this.write(target, null);
+      return targets.length;
+    });
+  }
+
+  countDocuments(filter: Filter = {}): Promise<number> {
+    return this.answer(() => {
+      if (Object.keys(filter).length === 0) return this.docs.size;
+      const matches = this.matcher(filter);
+      let count = 0;
+      for (const doc of this.candidates(filter, false) ?? this.docs.values()) if (matches(doc)) count++;
+      return count;
+    });
+  }
+
+  aggregate<R = Record<string, unknown>>(pipeline: Pipeline): Promise<R[]> {
+    return this.answer(() => this.aggregateNow<R>(pipeline));
+  }
+
+  /**
+   * A document read back from the journal at start-up, at its place: the
+   * indexes are rebuilt as it goes. A unique index it would violate (one added
+   * since the data was written, say) throws DuplicateKeyError.
+   */
+  restore(seq: number, doc: Doc): void {
+    this.checkUnique(null, doc);
+    this.apply(null, doc, seq);
+    if (seq >= this.sequence) this.sequence = seq + 1;
+  }
+
+  /**
+   * Runs an operation (synchronously: that is what makes a precondition in a
+   * filter atomic) and answers once the journal holds everything recorded so
+   * far, this operation's changes and any it may have read.
+   */
+  private async answer<R>(operation: () => R): Promise<R> {
+    let outcome: { value: R } | { error: unknown };
+    try {
+      outcome = { value: operation() };
+    } catch (error) {
+      outcome = { error };
     }
-    return { matchedCount: targets.length, modifiedCount, upsertedId: null };
+    const pending = this.journal.settled();
+    if (pending) await pending;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
   }
 
-  async deleteMany(filter: Filter): Promise<number> {
-    const targets = this.select(filter, {});
-    for (const target of targets) this.write(target, null);
-    return targets.length;
-  }
-
-  async countDocuments(filter: Filter = {}): Promise<number> {
-    if (Object.keys(filter).length === 0) return this.docs.size;
-    const matches = this.matcher(filter);
-    let count = 0;
-    for (const doc of this.candidates(filter, false) ?? this.docs.values()) if (matches(doc)) count++;
-    return count;
-  }
-
-  async aggregate<R = Record<string, unknown>>(pipeline: Pipeline): Promise<R[]> {
+  private aggregateNow<R>(pipeline: Pipeline): R[] {
     for (const stage of pipeline) {
       const name = stageName(stage);
       if (name === '$out' || name === '$merge') throw new Error(`${name} is not supported by the embedded store: write through the collection methods`);
@@ -297,22 +348,32 @@ export class EmbeddedCollection implements Collection<Doc> {
     return doc as Doc;
   }
 
-  /** The one place documents change: unique indexes are checked first, so a violation changes nothing. */
+  /** The one place documents change: unique indexes are checked and the change recorded first, so a failure changes nothing. */
   private write(before: Doc | null, after: Doc | null): void {
-    if (after) {
-      if (!before && this.docs.has(after._id)) throw new DuplicateKeyError(this.name, { _id: after._id });
-      for (const unique of this.uniques) {
-        const key = unique.keyOf(after);
-        if (key === null) continue;
-        const holder = unique.holders.get(key);
-        if (holder !== undefined && holder !== after._id) throw new DuplicateKeyError(this.name, unique.keyValue(after));
-      }
+    this.checkUnique(before, after);
+    const seq = before ? (this.insertedAt.get(before._id) ?? 0) : this.sequence;
+    this.journal.record(this.name, seq, after);
+    if (!before) this.sequence++;
+    this.apply(before, after, seq);
+  }
+
+  private checkUnique(before: Doc | null, after: Doc | null): void {
+    if (!after) return;
+    if (!before && this.docs.has(after._id)) throw new DuplicateKeyError(this.name, { _id: after._id });
+    for (const unique of this.uniques) {
+      const key = unique.keyOf(after);
+      if (key === null) continue;
+      const holder = unique.holders.get(key);
+      if (holder !== undefined && holder !== after._id) throw new DuplicateKeyError(this.name, unique.keyValue(after));
     }
+  }
+
+  private apply(before: Doc | null, after: Doc | null, seq: number): void {
     for (const unique of this.uniques) unique.replace(before, after);
     for (const lookup of this.lookups.values()) lookup.replace(before, after);
     if (after) {
       this.docs.set(after._id, after);
-      if (!before) this.insertedAt.set(after._id, this.sequence++);
+      if (!before) this.insertedAt.set(after._id, seq);
     } else if (before) {
       this.docs.delete(before._id);
       this.insertedAt.delete(before._id);
