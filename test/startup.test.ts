@@ -62,7 +62,8 @@ afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('start-up', () => {
+// Each case starts real processes that compile src/ with tsx: room for a loaded machine.
+describe('start-up', { timeout: 150_000 }, () => {
   it.concurrent.each([
     ['PORT', 'abc'],
     ['MONGODB_URI', 'not-a-uri'],
@@ -149,7 +150,7 @@ describe('start-up', () => {
     expect(agents.data.agents).toContainEqual({ name: 'Kept Agent', email: 'kept@example.test' });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 150_000);
+  });
 
   it('a second process on the same DATA_DIR exits 1 with one line naming the directory and the first one', async () => {
     const dataDir = join(freshDir(), 'data');
@@ -163,5 +164,5 @@ describe('start-up', () => {
     ]);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-  }, 150_000);
+  });
 });
