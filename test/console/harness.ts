@@ -1,15 +1,13 @@
 // The console as a user meets it: the desk started as `npm start` starts it
 // (its own process, the built console in dist/web), the WhatsApp Cloud API
 // emulator on loopback, and Debian's Chromium driven by playwright-core.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { consoleIsBuilt, defaultConsoleRoot } from '../../src/http/console.js';
 import { startWhatsAppEmulator, type WhatsAppEmulator } from '../emulators/whatsappCloud.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { startDeskProcess as startDeskChild, type DeskProcess as DeskChild } from '../support/deskProcess.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
@@ -34,13 +32,9 @@ export interface DeskProcess {
 export async function startDeskProcess(env: Record<string, string> = {}): Promise<DeskProcess> {
   const emulator = await startWhatsAppEmulator();
   const adminToken = `console-admin-${randomBytes(16).toString('hex')}`;
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: '127.0.0.1',
-      PORT: '0',
+  let desk: DeskChild;
+  try {
+    desk = await startDeskChild({
       LOG_LEVEL: 'info',
       DATA_DIR: 'memory',
       ADMIN_TOKEN: adminToken,
@@ -50,38 +44,19 @@ export async function startDeskProcess(env: Record<string, string> = {}): Promis
       WHATSAPP_APP_SECRET: emulator.appSecret,
       WHATSAPP_VERIFY_TOKEN: 'console-verify-token',
       ...env,
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-
-  // Generous: on a busy shared machine loading the desk under tsx alone can take tens of seconds.
-  const deadline = Date.now() + 90_000;
-  let url: string | null = null;
-  while (!url) {
-    const match = output.match(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
-    if (match) url = match[1]!;
-    else if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await emulator.close();
-      throw new Error(`the desk did not start:\n${output}`);
-    } else await new Promise((r) => setTimeout(r, 50));
+    });
+  } catch (error) {
+    await emulator.close();
+    throw error;
   }
   return {
-    url,
-    webhookUrl: `${url}/webhooks/whatsapp`,
+    url: desk.url,
+    webhookUrl: desk.webhookUrl,
     adminToken,
     emulator,
-    output: () => output,
+    output: desk.output,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(killer);
-      }
+      await desk.stop(10_000);
       await emulator.close();
     },
   };
