@@ -17,6 +17,8 @@ import { schema } from './graphql/schema/index.js';
 import { createSubscriptionHub, type SubscriptionHub } from './graphql/subscriptionHub.js';
 import { consoleIsBuilt, consoleRoutes, defaultConsoleRoot } from './http/console.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
+import { createBudget } from './http/rateLimit.js';
+import { DeskError } from './domain/errors.js';
 import { listenForRevocations } from './http/revocations.js';
 import { createBullmqQueue } from './jobs/bullmq.js';
 import { createInProcessQueue } from './jobs/inProcess.js';
@@ -166,13 +168,24 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
   await repos.agents.upsertBootstrapAdmin(hashToken(adminToken), clock.now());
 
+  const metricsBudget = createBudget({
+    perMinute: config.graphql.metricsQueriesPerMinute,
+    redis,
+    keyPrefix: `${config.redisKeyPrefix}:ratelimit:metrics`,
+    logger,
+  });
   const services: DeskServices = {
     workflow,
     repos,
     bus,
     queue,
-    metrics: (query) =>
-      computeSupportMetrics(store, query, { timeZone: config.workflow.businessHours.timeZone, businessHours: config.workflow.businessHours }),
+    async metrics(query, viewerId) {
+      const verdict = await metricsBudget.consume(viewerId);
+      if (!verdict.allowed) {
+        throw new DeskError('RATE_LIMITED', `Too many metrics queries; retry in ${verdict.retryAfterSeconds} s`, { retryAfter: verdict.retryAfterSeconds });
+      }
+      return computeSupportMetrics(store, query, { timeZone: config.workflow.businessHours.timeZone, businessHours: config.workflow.businessHours });
+    },
     integrations: () => plugins.integrations(),
     retryIntegration: (name) => plugins.retryDeadLetters(name),
   };

@@ -110,6 +110,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(1200),
   AUTH_FAILURES_PER_IP: positiveInt(20),
+  METRICS_QUERIES_PER_MINUTE: positiveInt(10),
   METRICS_TOKEN: optionalString,
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().default('')).transform((value, ctx) => {
     const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
@@ -197,6 +198,8 @@ export interface Config {
     rateLimitIpPerMinute: number;
     /** Refused credentials (HTTP bearer, graphql-ws connection_init) one IP may present per AUTH_FAILURE_WINDOW before it is refused with 429. */
     authFailuresPerIp: number;
+    /** `metrics` queries per viewer per minute: a budget apart from the request budget, as each can scan months of events. */
+    metricsQueriesPerMinute: number;
   };
   /** graphql-ws connection caps, enforced at the HTTP upgrade. */
   ws: {
@@ -312,6 +315,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       rateLimitIpPerMinute: env.RATE_LIMIT_IP_PER_MINUTE,
       authFailuresPerIp: env.AUTH_FAILURES_PER_IP,
+      metricsQueriesPerMinute: env.METRICS_QUERIES_PER_MINUTE,
     },
     ws: { maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxConnections: env.WS_MAX_CONNECTIONS ?? null },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,

@@ -39,8 +39,12 @@ describe('agents and auth', () => {
   it('defaults role AGENT and capacity 5, and lists agents', async () => {
     const created = await desk.admin.run(CreateAgentDocument, { input: { name: 'Bo Chen', email: 'bo@example.test' } });
     expect(created.createAgent.agent).toMatchObject({ role: 'AGENT', capacity: 5 });
+    // Agents see colleagues' names and status, not their emails; admins see the emails.
     const list = await desk.as(created.createAgent.token).run(AgentsDocument);
-    expect(list.agents.map((a) => a.email)).toEqual(expect.arrayContaining(['ana@example.test', 'bo@example.test']));
+    expect(list.agents.map((a) => a.name)).toEqual(expect.arrayContaining(['Ana Lima', 'Bo Chen']));
+    expect(list.agents.every((a) => a.email === null)).toBe(true);
+    const asAdmin = await desk.admin.run(AgentsDocument);
+    expect(asAdmin.agents.map((a) => a.email)).toEqual(expect.arrayContaining(['ana@example.test', 'bo@example.test']));
   });
 
   it('no token → UNAUTHENTICATED; unknown token → UNAUTHENTICATED', async () => {

@@ -301,7 +301,7 @@ describe('live updates respect visibility', () => {
 });
 
 describe('replies, notes and permissions', () => {
-  it('a non-assignee gets FORBIDDEN; notes never reach WhatsApp and are not a first response', async () => {
+  it("a colleague's conversation answers NOT_FOUND as a missing one does; notes never reach WhatsApp and are not a first response", async () => {
     const d = await desk({ ASSIGNMENT_POLICY: 'least_loaded' });
     const owner = await d.agent('Owner');
     await d.customerSays('hello', { from: '15558000001' });
@@ -310,8 +310,9 @@ describe('replies, notes and permissions', () => {
     const conversation = (await conversationsOf(d).findOne({ waId: '15558000001' }))!;
     expect(conversation.assigneeId).toBe(owner.id);
 
-    const forbidden = await other.client.try(SendReplyDocument, { conversationId: conversation._id, text: 'me too' });
-    expect(forbidden.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    const hidden = await other.client.try(SendReplyDocument, { conversationId: conversation._id, text: 'me too' });
+    expect(hidden.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect(hidden.errors?.[0]?.message).toBe(`conversation ${conversation._id} not found`);
     const admin = await d.admin.run(SendReplyDocument, { conversationId: conversation._id, text: 'admin here' });
     expect(admin.sendReply.author).toBe('AGENT');
 

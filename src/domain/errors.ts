@@ -9,7 +9,8 @@ export type DeskErrorCode =
   | 'BAD_USER_INPUT'
   | 'SERVICE_WINDOW_CLOSED'
   | 'CONFLICT'
-  | 'WHATSAPP_NOT_CONFIGURED';
+  | 'WHATSAPP_NOT_CONFIGURED'
+  | 'RATE_LIMITED';
 
 export class DeskError extends GraphQLError {
   constructor(

@@ -4,11 +4,16 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ZodPlugin from '@pothos/plugin-zod';
 import { GraphQLError, Kind } from 'graphql';
 import { DeskError, badInput, unauthenticated } from '../domain/errors.js';
+import type { AgentDoc } from '../domain/model.js';
 import type { GraphQLContext } from './context.js';
+
+/** The context of a field behind `authenticated` or `admin`: the viewer is known (t.withAuth narrows to it). */
+export type AuthenticatedContext = GraphQLContext & { viewer: AgentDoc };
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   AuthScopes: { authenticated: boolean; admin: boolean };
+  AuthContexts: { authenticated: AuthenticatedContext; admin: AuthenticatedContext };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };

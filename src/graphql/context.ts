@@ -21,7 +21,8 @@ export interface DeskServices {
   repos: Repositories;
   bus: EventBus;
   queue: JobQueue;
-  metrics(query: { from: Date; to: Date; agentId: string | null }): Promise<unknown>;
+  /** Spends one from the viewer's metrics budget (RATE_LIMITED past it), then computes. */
+  metrics(query: { from: Date; to: Date; agentId: string | null }, viewerId: string): Promise<unknown>;
   integrations(): Promise<IntegrationStatus[]>;
   retryIntegration(name: string): Promise<number>;
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { AgentDoc, CustomerDoc, MessageDoc } from '../domain/model.js';
+import type { AgentView } from '../domain/events.js';
+import type { CustomerDoc, MessageDoc } from '../domain/model.js';
 import type { Repositories } from '../store/repositories/index.js';
 
 /** One query per kind per tick instead of one per row: a page of 100 conversations costs 3 lookups, not 300. */
@@ -20,7 +21,7 @@ function byId<T extends { _id: string }>(load: (ids: string[]) => Promise<T[]>, 
  */
 export function createLoaders(repos: Repositories, options: { cache: boolean }) {
   return {
-    agent: byId<AgentDoc>((ids) => repos.agents.byIds(ids), options.cache),
+    agent: byId<AgentView>((ids) => repos.agents.byIds(ids), options.cache),
     customer: byId<CustomerDoc>((ids) => repos.customers.byIds(ids), options.cache),
     message: byId<MessageDoc>((ids) => repos.messages.byIds(ids), options.cache),
   };

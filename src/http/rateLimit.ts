@@ -46,28 +46,38 @@ function tokenKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+async function spend(which: 'token' | 'ip', rl: RateLimiterAbstract, key: string, logger: Logger): Promise<RateLimitVerdict> {
+  try {
+    await rl.consume(key);
+    return { allowed: true };
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) {
+      return { allowed: false, limitedBy: which, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+    }
+    // Only reachable when the store and its insurance both failed; an outage of
+    // the limiter must not become an outage of the API.
+    logger.warn({ err: rejection }, 'rate limiter unavailable; request let through');
+    return { allowed: true };
+  }
+}
+
+/** A budget of its own for one expensive operation (e.g. metrics), per key (the viewer), per minute. */
+export interface Budget {
+  consume(key: string): Promise<RateLimitVerdict>;
+}
+
+export function createBudget(options: { perMinute: number; redis?: Redis | null; keyPrefix: string; logger: Logger }): Budget {
+  const rl = limiter(options.perMinute, options.keyPrefix, options.redis);
+  return { consume: (key) => spend('token', rl, key, options.logger) };
+}
+
 export function createGraphqlRateLimiter(options: RateLimitOptions): GraphqlRateLimiter {
   const byToken = limiter(options.perTokenPerMinute, `${options.keyPrefix}:token`, options.redis);
   const byIp = limiter(options.perIpPerMinute, `${options.keyPrefix}:ip`, options.redis);
 
-  async function spend(which: 'token' | 'ip', rl: RateLimiterAbstract, key: string): Promise<RateLimitVerdict> {
-    try {
-      await rl.consume(key);
-      return { allowed: true };
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        return { allowed: false, limitedBy: which, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
-      }
-      // Only reachable when the store and its insurance both failed; an outage of
-      // the limiter must not become an outage of the API.
-      options.logger.warn({ err: rejection }, 'rate limiter unavailable; request let through');
-      return { allowed: true };
-    }
-  }
-
   return {
     async consume(ip, token) {
-      const verdicts = await Promise.all([spend('ip', byIp, ip), token === null ? ({ allowed: true } as const) : spend('token', byToken, tokenKey(token))]);
+      const verdicts = await Promise.all([spend('ip', byIp, ip, options.logger), token === null ? ({ allowed: true } as const) : spend('token', byToken, tokenKey(token), options.logger)]);
       const refusals = verdicts.filter((v): v is Extract<RateLimitVerdict, { allowed: false }> => !v.allowed);
       if (refusals.length === 0) return { allowed: true };
       return refusals.reduce((longest, v) => (v.retryAfterSeconds > longest.retryAfterSeconds ? v : longest));

@@ -14,6 +14,9 @@ export interface CreateAgentInput {
   capacity: number;
 }
 
+/** Characters in an email address (RFC 5321's path limit). */
+export const MAX_EMAIL = 320;
+
 /** Characters in an agent's name. */
 export const MAX_NAME = 200;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -23,11 +26,12 @@ export async function createAgent(deps: WorkflowDeps, input: CreateAgentInput): 
   const name = input.name.trim();
   const problem = textProblem(name, MAX_NAME, 'name');
   if (problem) throw badInput(problem, 'name');
-  if (!EMAIL.test(input.email) || input.email.length > 320) throw badInput('email is not a valid address', 'email');
-  if (!Number.isInteger(input.capacity) || input.capacity < 0 || input.capacity > 1000) throw badInput('capacity must be a whole number from 0 to 1000', 'capacity');
+  if (!EMAIL.test(input.email) || input.email.length > MAX_EMAIL) throw badInput('email is not a valid address', 'email');
+  const { capacity } = input;
+  if (!Number.isInteger(capacity) || capacity < 0 || capacity > 1000) throw badInput('capacity must be a whole number from 0 to 1000', 'capacity');
   const token = newAgentToken();
   try {
-    const agent = await transitions.createAgent(deps, { name, email: input.email, role: input.role, capacity: input.capacity, tokenHash: hashToken(token) }, deps.clock.now());
+    const agent = await transitions.createAgent(deps, { name, email: input.email, role: input.role, capacity, tokenHash: hashToken(token) }, deps.clock.now());
     return { agent, token };
   } catch (error) {
     if (error instanceof DuplicateKeyError) throw conflict(`an agent with email ${input.email.toLowerCase()} already exists`);

@@ -3,10 +3,9 @@
 import { forbidden, notFound } from '../domain/errors.js';
 import type { AgentDoc, AgentStatus } from '../domain/model.js';
 import type { DeskApi } from '../plugins/contract.js';
-import { agentView } from '../domain/events.js';
 import { createAgent, revokeSockets, setAgentStatus, type CreateAgentInput } from './agents.js';
 import { assignByPolicy, assignTo, claim } from './assignment.js';
-import { loadVisible } from './access.js';
+import { authorizeMetrics, findVisible, loadVisible, type MetricsQuery, type Viewer } from './access.js';
 import type { WorkflowDeps } from './deps.js';
 import { enqueueFollowUp, recover, registerFollowUp } from './followUp.js';
 import { ingestInbound, type InboundInput } from './inbound.js';
@@ -42,6 +41,8 @@ export function createWorkflow(deps: WorkflowDeps) {
 
     async assignConversation(viewer: AgentDoc, conversationId: string, agentId: string | null) {
       if (viewer.role !== 'ADMIN') {
+        // Someone else's conversation is answered as a missing one, whatever was asked.
+        await loadVisible(deps, viewer, conversationId);
         if (agentId && agentId !== viewer._id) throw forbidden('agents can only claim conversations for themselves');
         return claim(deps, conversationId, viewer._id);
       }
@@ -55,7 +56,10 @@ export function createWorkflow(deps: WorkflowDeps) {
     addNote: (viewer: AgentDoc, conversationId: string, text: string) => addNote(deps, viewer, conversationId, text),
     resolve: (viewer: AgentDoc, conversationId: string, sendSurvey: boolean) => resolveAsAgent(deps, viewer, conversationId, sendSurvey),
     reopen: (viewer: AgentDoc, conversationId: string) => reopenAsAgent(deps, viewer, conversationId),
-    conversationFor: (viewer: AgentDoc, conversationId: string) => loadVisible(deps, viewer, conversationId),
+    /** The conversation, or null when it does not exist or the viewer may not see it (one answer for both). */
+    visibleConversation: (viewer: Viewer, conversationId: string) => findVisible(deps, viewer, conversationId),
+    /** The metrics query this viewer may run, or an error saying why not. */
+    authorizeMetrics: (viewer: Viewer, query: MetricsQuery) => authorizeMetrics(viewer, query),
 
     /** The narrow desk API a plugin gets (DESIGN.md "Plugins"). */
     deskApiFor(plugin: string): DeskApi {
@@ -82,7 +86,6 @@ export function createWorkflow(deps: WorkflowDeps) {
     },
 
     recover: () => recover(deps),
-    agentView,
   };
 }
 

@@ -6,7 +6,7 @@ import type { WorkflowDeps } from './deps.js';
 import * as transitions from './transitions.js';
 import { deskMessage } from './messageFactory.js';
 import { READ_QUEUE, queueOutbound } from './outbound.js';
-import { loadActionable, loadVisible } from './access.js';
+import { loadActionable } from './access.js';
 import { jsonBytes, textProblem } from '../domain/text.js';
 
 /** Meta's limit on a text body, in characters; notes share it. */
@@ -101,7 +101,7 @@ export async function sendTemplate(
 
 /** Internal: never sent to WhatsApp, never a first response. */
 export async function addNote(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, text: string): Promise<MessageDoc> {
-  const conversation = await loadVisible(deps, viewer, conversationId);
+  const conversation = await loadActionable(deps, viewer, conversationId);
   checkText(text);
   const now = deps.clock.now();
   return transitions.addNote(deps, deskMessage({ conversation, author: 'AGENT', agentId: viewer._id, type: 'NOTE', text, now }), conversation);

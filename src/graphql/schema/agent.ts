@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { AgentView } from '../../events/types.js';
+import { canReadEmails } from '../../workflow/access.js';
 import { builder } from '../builder.js';
 import { AgentRoleEnum, AgentStatusEnum } from './enums.js';
 import { eventsFor } from './events.js';
@@ -9,7 +9,11 @@ export const Agent = builder.objectRef<AgentView>('Agent').implement({
   fields: (t) => ({
     id: t.exposeID('_id'),
     name: t.exposeString('name'),
-    email: t.exposeString('email'),
+    email: t.string({
+      nullable: true,
+      description: "Shown to admins only; null for everyone else (agents see colleagues' names and status).",
+      resolve: (a, _args, ctx) => (canReadEmails(ctx.viewer) ? a.email : null),
+    }),
     role: t.expose('role', { type: AgentRoleEnum }),
     status: t.expose('status', { type: AgentStatusEnum }),
     capacity: t.exposeInt('capacity', { description: 'How many conversations this agent takes at once.' }),
@@ -21,10 +25,11 @@ export const Agent = builder.objectRef<AgentView>('Agent').implement({
 
 const CreateAgentInput = builder.inputType('CreateAgentInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: { minLength: [1, { message: 'name must not be empty' }], maxLength: 200 } }),
-    email: t.string({ required: true, validate: { schema: z.string().email('email is not a valid address').max(320) } }),
-    role: t.field({ type: AgentRoleEnum, defaultValue: 'AGENT' }),
-    capacity: t.int({ defaultValue: 5, validate: { min: [0, { message: 'capacity must be 0 or more' }], max: 1000 } }),
+    // Defaults are the schema's; every check is the workflow's (src/workflow/agents.ts), once.
+    name: t.string({ required: true, description: '1 to 200 characters, not blank.' }),
+    email: t.string({ required: true, description: 'An email address of at most 320 characters.' }),
+    role: t.field({ type: AgentRoleEnum, required: true, defaultValue: 'AGENT' }),
+    capacity: t.int({ required: true, defaultValue: 5, description: 'Conversations at once, 0 to 1000.' }),
   }),
 });
 
@@ -36,34 +41,27 @@ const CreateAgentPayload = builder.objectRef<{ agent: AgentView; token: string }
 });
 
 builder.queryFields((t) => ({
-  viewer: t.field({
+  viewer: t.withAuth({ authenticated: true }).field({
     type: Agent,
     description: 'The agent the bearer token belongs to.',
-    authScopes: { authenticated: true },
-    resolve: (_root, _args, ctx) => ctx.services.workflow.agentView(ctx.viewer!),
+    resolve: (_root, _args, ctx) => ctx.viewer,
   }),
-  agents: t.field({
+  agents: t.withAuth({ authenticated: true }).field({
     type: [Agent],
-    authScopes: { authenticated: true },
-    resolve: async (_root, _args, ctx) => (await ctx.services.repos.agents.list()).map(ctx.services.workflow.agentView),
+    resolve: (_root, _args, ctx) => ctx.services.repos.agents.list(),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  createAgent: t.field({
+  createAgent: t.withAuth({ admin: true }).field({
     type: CreateAgentPayload,
-    authScopes: { admin: true },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const { agent, token } = await ctx.services.workflow.createAgent({ ...input, role: input.role ?? 'AGENT', capacity: input.capacity ?? 5 });
-      return { agent: ctx.services.workflow.agentView(agent), token };
-    },
+    resolve: (_root, { input }, ctx) => ctx.services.workflow.createAgent(input),
   }),
-  setAgentStatus: t.field({
+  setAgentStatus: t.withAuth({ authenticated: true }).field({
     type: Agent,
-    authScopes: { authenticated: true },
     args: { status: t.arg({ type: AgentStatusEnum, required: true }) },
-    resolve: async (_root, { status }, ctx) => ctx.services.workflow.agentView(await ctx.services.workflow.setAgentStatus(ctx.viewer!, status)),
+    resolve: (_root, { status }, ctx) => ctx.services.workflow.setAgentStatus(ctx.viewer, status),
   }),
 }));
 

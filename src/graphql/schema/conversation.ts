@@ -3,7 +3,6 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import type { MessageDoc } from '../../domain/model.js';
 import type { ConversationDoc, CustomerDoc } from '../../domain/model.js';
 import { serviceWindowExpiresAt } from '../../domain/serviceWindow.js';
-import { canSee } from '../../workflow/access.js';
 import { builder } from '../builder.js';
 import { Agent } from './agent.js';
 import { ConversationStatusEnum } from './enums.js';
@@ -55,11 +54,7 @@ export const Conversation = builder.objectRef<ConversationDoc>('Conversation').i
     assignee: t.field({
       type: Agent,
       nullable: true,
-      resolve: async (c, _args, ctx) => {
-        if (!c.assigneeId) return null;
-        const agent = await ctx.loaders.agent.load(c.assigneeId);
-        return agent ? ctx.services.workflow.agentView(agent) : null;
-      },
+      resolve: (c, _args, ctx) => (c.assigneeId ? ctx.loaders.agent.load(c.assigneeId) : null),
     }),
     openedAt: t.field({ type: 'DateTime', resolve: (c) => c.openedAt }),
     cycleStartedAt: t.field({ type: 'DateTime', resolve: (c) => c.cycleStartedAt }),
@@ -100,23 +95,19 @@ const ConversationFilter = builder.inputType('ConversationFilter', {
 });
 
 builder.queryFields((t) => ({
-  conversation: t.field({
+  conversation: t.withAuth({ authenticated: true }).field({
     type: Conversation,
     nullable: true,
-    authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
-      const conversation = await ctx.services.repos.conversations.byId(String(id));
-      return conversation && canSee(ctx.viewer!, conversation) ? conversation : null;
-    },
+    description: 'Null when it does not exist or the viewer may not see it: the two are one answer.',
+    resolve: (_root, { id }, ctx) => ctx.services.workflow.visibleConversation(ctx.viewer, String(id)),
   }),
-  conversations: t.connection({
+  conversations: t.withAuth({ authenticated: true }).connection({
     type: Conversation,
     description: 'Newest first. Agents see their own conversations and the queue; admins see all.',
-    authScopes: { authenticated: true },
     args: { filter: t.arg({ type: ConversationFilter }) },
     resolve: (_root, args, ctx) => {
-      const viewer = ctx.viewer!;
+      const { viewer } = ctx;
       const query = {
         status: args.filter?.status ?? null,
         assigneeId: args.filter?.assigneeId ? String(args.filter.assigneeId) : null,
@@ -131,23 +122,20 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  assignConversation: t.field({
+  assignConversation: t.withAuth({ authenticated: true }).field({
     type: Conversation,
     description: 'Admins assign or transfer (agentId omitted: by policy); agents claim a QUEUED conversation for themselves.',
-    authScopes: { authenticated: true },
     args: { conversationId: t.arg.id({ required: true }), agentId: t.arg.id() },
-    resolve: (_root, args, ctx) => ctx.services.workflow.assignConversation(ctx.viewer!, String(args.conversationId), args.agentId ? String(args.agentId) : null),
+    resolve: (_root, args, ctx) => ctx.services.workflow.assignConversation(ctx.viewer, String(args.conversationId), args.agentId ? String(args.agentId) : null),
   }),
-  sendReply: t.field({
+  sendReply: t.withAuth({ authenticated: true }).field({
     type: Message,
-    authScopes: { authenticated: true },
     args: { conversationId: t.arg.id({ required: true }), text: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.workflow.sendReply(ctx.viewer!, String(args.conversationId), args.text),
+    resolve: (_root, args, ctx) => ctx.services.workflow.sendReply(ctx.viewer, String(args.conversationId), args.text),
   }),
-  sendTemplate: t.field({
+  sendTemplate: t.withAuth({ authenticated: true }).field({
     type: Message,
     description: 'An approved template: allowed in or out of the 24-hour window.',
-    authScopes: { authenticated: true },
     args: {
       conversationId: t.arg.id({ required: true }),
       name: t.arg.string({ required: true }),
@@ -155,26 +143,23 @@ builder.mutationFields((t) => ({
       components: t.arg({ type: 'JSON' }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.workflow.sendTemplate(ctx.viewer!, { conversationId: String(args.conversationId), name: args.name, language: args.language, components: args.components ?? null }),
+      ctx.services.workflow.sendTemplate(ctx.viewer, { conversationId: String(args.conversationId), name: args.name, language: args.language, components: args.components ?? null }),
   }),
-  addNote: t.field({
+  addNote: t.withAuth({ authenticated: true }).field({
     type: Message,
     description: 'An internal note: never sent to the customer.',
-    authScopes: { authenticated: true },
     args: { conversationId: t.arg.id({ required: true }), text: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.workflow.addNote(ctx.viewer!, String(args.conversationId), args.text),
+    resolve: (_root, args, ctx) => ctx.services.workflow.addNote(ctx.viewer, String(args.conversationId), args.text),
   }),
-  resolveConversation: t.field({
+  resolveConversation: t.withAuth({ authenticated: true }).field({
     type: Conversation,
-    authScopes: { authenticated: true },
     args: { conversationId: t.arg.id({ required: true }), sendSurvey: t.arg.boolean({ defaultValue: true }) },
-    resolve: (_root, args, ctx) => ctx.services.workflow.resolve(ctx.viewer!, String(args.conversationId), args.sendSurvey ?? true),
+    resolve: (_root, args, ctx) => ctx.services.workflow.resolve(ctx.viewer, String(args.conversationId), args.sendSurvey ?? true),
   }),
-  reopenConversation: t.field({
+  reopenConversation: t.withAuth({ authenticated: true }).field({
     type: Conversation,
-    authScopes: { authenticated: true },
     args: { conversationId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.workflow.reopen(ctx.viewer!, String(args.conversationId)),
+    resolve: (_root, args, ctx) => ctx.services.workflow.reopen(ctx.viewer, String(args.conversationId)),
   }),
 }));
 

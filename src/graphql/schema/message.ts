@@ -35,11 +35,7 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
     agent: t.field({
       type: Agent,
       nullable: true,
-      resolve: async (m, _args, ctx) => {
-        if (!m.agentId) return null;
-        const agent = await ctx.loaders.agent.load(m.agentId);
-        return agent ? ctx.services.workflow.agentView(agent) : null;
-      },
+      resolve: (m, _args, ctx) => (m.agentId ? ctx.loaders.agent.load(m.agentId) : null),
     }),
     origin: t.exposeString('origin', { nullable: true, description: 'The integration a message came from, for INTEGRATION messages.' }),
     type: t.expose('type', { type: MessageTypeEnum }),

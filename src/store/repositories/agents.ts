@@ -1,4 +1,5 @@
 import type { AssignmentPolicyName } from '../../config.js';
+import type { AgentView } from '../../domain/events.js';
 import type { AgentDoc, AgentRole, AgentStatus } from '../../domain/model.js';
 import { agentOrder, eligibleAgentFilter } from '../../domain/routing.js';
 import { COLLECTIONS } from '../collections.js';
@@ -15,6 +16,8 @@ export interface NewAgent {
 
 /** The bootstrap admin behind ADMIN_TOKEN: a real agent record, so `viewer` works the same for it. */
 export const BOOTSTRAP_ADMIN_EMAIL = 'admin@desk.local';
+
+const WITHOUT_TOKEN_HASH = { tokenHash: 0 } as const;
 
 export function agentRepository(store: Store) {
   const agents = store.collection<AgentDoc>(COLLECTIONS.agents);
@@ -59,8 +62,9 @@ export function agentRepository(store: Store) {
 
     byId: (id: string) => agents.findOne({ _id: id }),
     byTokenHash: (tokenHash: string) => agents.findOne({ tokenHash }),
-    list: () => agents.find({}, { sort: { name: 1, _id: 1 } }),
-    byIds: (ids: string[]) => agents.find({ _id: { $in: ids } }),
+    /** For display: without the token hash, so nothing downstream has one to strip or leak. */
+    list: async (): Promise<AgentView[]> => agents.find({}, { sort: { name: 1, _id: 1 }, projection: WITHOUT_TOKEN_HASH }),
+    byIds: async (ids: string[]): Promise<AgentView[]> => agents.find({ _id: { $in: ids } }, { projection: WITHOUT_TOKEN_HASH }),
 
     /** Returns the agent as it was before, or null when it already had that status. */
     async setStatus(id: string, status: AgentStatus, now: Date): Promise<AgentDoc | null> {
