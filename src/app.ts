@@ -23,6 +23,7 @@ import { listenForRevocations } from './http/revocations.js';
 import { createBullmqQueue } from './jobs/bullmq.js';
 import { createInProcessQueue } from './jobs/inProcess.js';
 import type { JobQueue } from './jobs/port.js';
+import { createDependencyMonitor } from './health/dependencyMonitor.js';
 import { createDeskMetrics } from './metrics/prometheus.js';
 import { computeSupportMetrics } from './metrics/supportMetrics.js';
 import { builtInPlugins } from './plugins/builtIns.js';
@@ -83,20 +84,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger.warn('REDIS_URL is set but MONGODB_URI is not: each instance keeps its own embedded data, so run only one instance or set MONGODB_URI');
   }
   const repos = createRepositories(store);
+  const instanceId = newId();
+  const dependencies = createDependencyMonitor({ logger });
 
   let bus: EventBus;
   let queue: JobQueue;
   let redis: Redis | null = null;
   let peers: EmbeddedPeers | null = null;
   if (config.redisUrl) {
-    bus = createRedisEventBus({ redisUrl: config.redisUrl, channelPrefix: `${config.redisKeyPrefix}:`, logger });
-    queue = createBullmqQueue({ redisUrl: config.redisUrl, prefix: `${config.redisKeyPrefix}-jobs`, logger });
+    bus = createRedisEventBus({ redisUrl: config.redisUrl, channelPrefix: `${config.redisKeyPrefix}:`, logger, dependencies });
+    queue = createBullmqQueue({ redisUrl: config.redisUrl, prefix: `${config.redisKeyPrefix}-jobs`, logger, dependencies });
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
-    redis.on('error', (error) => logger.warn({ err: error }, 'redis (rate limiter) connection error'));
+    dependencies.watchRedis('redis', redis, 'rate limiter');
     logger.info('events and outbox: Redis (pub/sub and BullMQ)');
     // An injected store is shared on purpose (tests run two instances over one).
     if (store.kind === 'embedded' && !options.store) {
-      peers = watchEmbeddedPeers({ redis, key: `${config.redisKeyPrefix}:embedded-instances`, instanceId: newId(), logger });
+      peers = watchEmbeddedPeers({ redis, key: `${config.redisKeyPrefix}:embedded-instances`, instanceId, logger });
     }
   } else {
     bus = createInProcessEventBus();
@@ -138,6 +141,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     logger,
     dispatch: events.dispatch,
+    instanceId,
+    outbox: config.outbox,
+    dependencyFailed: (name, error, context) => dependencies.failed(name, error, context),
     meters: {
       messageIn: () => meters.messagesTotal.inc({ direction: 'inbound' }),
       messageOut: () => meters.messagesTotal.inc({ direction: 'outbound' }),
@@ -198,7 +204,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     subscriptionHub: subscriptions,
     authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? repos.agents.byTokenHash(hashToken(token)) : null),
     createContext: (viewer: AgentDoc | null, transport) => ({ viewer, services, loaders: createLoaders(repos, { cache: transport === 'http' }) }),
-    ready: () => store.ping(),
+    async ready() {
+      await store.ping();
+      const down = dependencies.down();
+      if (down.length > 0) throw new Error(`${down.join(', ')} unreachable`);
+    },
     metricsRegistry: meters.register,
     httpRequestDuration: meters.httpRequestDuration,
     redis,
@@ -229,8 +239,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   // closes the sockets it holds for that agent whose credentials no longer work.
   const revocations = listenForRevocations(bus, (agentId) => http.revokeSockets(agentId), logger);
 
-  // Conversations that waited while no instance ran are assigned now.
-  await workflow.recover().catch((error: unknown) => logger.error({ err: error }, 'start-up queue drain failed'));
+  // What a previous run left behind (sends, greetings, assignments) is picked up now, then swept periodically.
+  await workflow.startSweeping().catch((error: unknown) => logger.error({ err: error }, 'start-up outbox sweep failed'));
 
   let closing: Promise<void> | null = null;
   return {
@@ -249,6 +259,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     listen: () => http.listen(),
     close() {
       closing ??= (async () => {
+        workflow.stopSweeping();
+        // Clients quitting from here on are a shutdown, not an outage.
+        dependencies.close();
         await revocations.close();
         await http.close();
         await queue.close();

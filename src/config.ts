@@ -78,6 +78,8 @@ const envSchema = z.object({
   WHATSAPP_RETRY_MAX: duration('5m'),
   WHATSAPP_TIMEOUT: duration('15s'),
   WHATSAPP_PAIR_PAUSE: duration('6s'),
+  OUTBOX_LEASE: duration('30s'),
+  OUTBOX_SWEEP_INTERVAL: duration('10s'),
 
   GREETING_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thanks for reaching out! An agent will be with you shortly.')),
   OUT_OF_OFFICE_TEXT: z.preprocess(
@@ -150,6 +152,11 @@ export interface WhatsAppConfig {
   pairPauseMs: number;
 }
 
+export interface OutboxConfig {
+  leaseMs: number;
+  sweepIntervalMs: number;
+}
+
 export interface Config {
   env: Env['NODE_ENV'];
   isProduction: boolean;
@@ -208,6 +215,7 @@ export interface Config {
     maxConnections: number | null;
   };
   shutdownTimeoutMs: number;
+  outbox: OutboxConfig;
   /** The raw environment, for plugins' own configSchema. */
   pluginEnv: Record<string, string | undefined>;
   /** Secrets below their minimum length, outside production (where they stop start-up instead). */
@@ -256,6 +264,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   if (env.WHATSAPP_RETRY_BASE > env.WHATSAPP_RETRY_MAX) {
     throw new ConfigError('WHATSAPP_RETRY_BASE', `must not exceed WHATSAPP_RETRY_MAX (${env.WHATSAPP_RETRY_MAX} ms)`);
   }
+  if (env.OUTBOX_LEASE <= env.WHATSAPP_TIMEOUT) {
+    // A lease shorter than one send call would let a second worker send while the first still waits for Meta.
+    throw new ConfigError('OUTBOX_LEASE', `must exceed WHATSAPP_TIMEOUT (${env.WHATSAPP_TIMEOUT} ms)`);
+  }
+
   const plugins = env.PLUGINS.split(',')
     .map((p) => p.trim())
     .filter(Boolean);
@@ -319,6 +332,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     ws: { maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxConnections: env.WS_MAX_CONNECTIONS ?? null },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+    outbox: { leaseMs: env.OUTBOX_LEASE, sweepIntervalMs: env.OUTBOX_SWEEP_INTERVAL },
     pluginEnv: { ...environment },
     secretWarnings: [],
   };

@@ -68,6 +68,9 @@ function world() {
     logger,
     dispatch: dispatcher.dispatch,
     meters: { messageIn: () => undefined, messageOut: () => undefined, sendFailed: () => undefined },
+    instanceId: 'transitions-test',
+    outbox: config.outbox,
+    dependencyFailed: () => undefined,
   };
   const log = () => store.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents).find({});
   const now = () => deps.clock.now();

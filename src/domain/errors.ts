@@ -10,7 +10,8 @@ export type DeskErrorCode =
   | 'SERVICE_WINDOW_CLOSED'
   | 'CONFLICT'
   | 'WHATSAPP_NOT_CONFIGURED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE';
 
 export class DeskError extends GraphQLError {
   constructor(
@@ -27,4 +28,7 @@ export const notFound = (what: string, id: string) => new DeskError('NOT_FOUND',
 export const forbidden = (message: string) => new DeskError('FORBIDDEN', message);
 export const conflict = (message: string) => new DeskError('CONFLICT', message);
 export const badInput = (message: string, field?: string) => new DeskError('BAD_USER_INPUT', message, field ? { field } : {});
+/** A dependency (Redis) is unreachable: the operation failed fast, nothing was half done. */
+export const unavailable = (dependency: string, cause?: unknown) =>
+  new DeskError('UNAVAILABLE', `${dependency} is unreachable right now; try again shortly`, cause instanceof Error ? { reason: cause.message } : {});
 export const unauthenticated = (message = 'a valid bearer token is required') => new DeskError('UNAUTHENTICATED', message);

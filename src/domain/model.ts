@@ -142,6 +142,27 @@ export interface MessageError {
   exhausted?: boolean;
 }
 
+/**
+ * Where an outbound message stands in the outbox (the store is the truth; a
+ * job runner only wakes workers). QUEUED → SENDING (leased) → SENT, or FAILED
+ * (Meta refused it for good), or DEAD (retries exhausted; an admin may retry).
+ */
+export const OUTBOX_STATES = ['QUEUED', 'SENDING', 'SENT', 'FAILED', 'DEAD'] as const;
+export type OutboxStateName = (typeof OUTBOX_STATES)[number];
+
+export interface OutboxState {
+  state: OutboxStateName;
+  /** Tries started (leases taken). */
+  attempts: number;
+  /** Not tried before this (backoff, Retry-After). */
+  nextAttemptAt: Date;
+  /** The instance holding the lease while SENDING. */
+  leaseOwner: string | null;
+  /** Past this a SENDING message counts as abandoned (its sender died) and is sent again. */
+  leaseUntil: Date | null;
+  lastError: string | null;
+}
+
 export interface MessageDoc {
   _id: string;
   conversationId: string;
@@ -165,6 +186,8 @@ export interface MessageDoc {
   replyToWhatsappId: string | null;
   /** For inbound: the customer's timestamp. For outbound: creation time. */
   sentAt: Date;
+  /** Outbound messages that travel to WhatsApp; absent on inbound messages and notes. */
+  outbox?: OutboxState | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -5,6 +5,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub, type PubSubEventTarget } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { DependencyReporter } from '../health/dependencyMonitor.js';
 import type { DomainEvent, EventBus } from './types.js';
 
 const TOPIC = 'domain-events';
@@ -159,8 +160,8 @@ export function createInProcessEventBus(options: { logger?: BusLogger } = {}): L
   return busOver(createPubSub<Topics>({ eventTarget: target }), TOPIC, listenerCount, async () => {});
 }
 
-export function createRedisEventBus(options: { redisUrl: string; channelPrefix?: string; logger: BusLogger }): RedisEventBus {
-  const { logger } = options;
+export function createRedisEventBus(options: { redisUrl: string; channelPrefix?: string; logger: BusLogger; dependencies?: DependencyReporter }): RedisEventBus {
+  const { logger, dependencies } = options;
   const channel = `${options.channelPrefix ?? 'desk:'}${TOPIC}`;
   // A connection in subscriber mode can only subscribe, hence two. The
   // subscriber waits out an outage rather than failing its SUBSCRIBE (the
@@ -168,7 +169,9 @@ export function createRedisEventBus(options: { redisUrl: string; channelPrefix?:
   const publishClient = new Redis(options.redisUrl);
   const subscribeClient = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   for (const [role, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
-    client.on('error', (err: Error) => logger.error({ role, err: err.message }, 'redis connection error (event bus)'));
+    // With a monitor, an outage is one log line, not one per reconnection attempt.
+    if (dependencies) dependencies.watchRedis('redis', client, `event bus ${role}`);
+    else client.on('error', (err: Error) => logger.error({ role, err: err.message }, 'redis connection error (event bus)'));
   }
   const redisTarget = createRedisEventTarget<CustomEvent<DomainEvent>>({ publishClient, subscribeClient }) as unknown as Target;
 
@@ -177,7 +180,8 @@ export function createRedisEventBus(options: { redisUrl: string; channelPrefix?:
   // instead (live updates are best effort: the store holds the truth).
   const dispatch = (event: CustomEvent<DomainEvent>) => {
     publishClient.publish(event.type, JSON.stringify(event.detail)).catch((err: Error) => {
-      logger.error({ channel: event.type, err: err.message }, 'event publish failed');
+      if (dependencies) dependencies.failed('redis', err, { during: 'event publish', channel: event.type });
+      else logger.error({ channel: event.type, err: err.message }, 'event publish failed');
     });
   };
   const { target, listenerCount } = guarded(redisTarget, logger, dispatch);

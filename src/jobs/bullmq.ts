@@ -6,12 +6,15 @@ import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'b
 import { Redis } from 'ioredis';
 import { validateQueueOptions, type DeadLetter, type EnqueueOptions, type JobHandler, type JobQueue, type QueueLogger, type QueueOptions, type QueueStats } from './port.js';
 import { classifyFailure, retryDelay, toError } from './retryClassification.js';
+import type { DependencyReporter } from '../health/dependencyMonitor.js';
 
 export interface BullmqQueueOptions {
   redisUrl: string;
   /** Redis key prefix (BullMQ's default is "bull"); tests use a random one to isolate themselves. */
   prefix?: string;
   logger: QueueLogger;
+  /** Watches the connections, so an outage is logged once and seen by /readyz. */
+  dependencies?: DependencyReporter;
 }
 
 /** Our backoff (equal jitter + Retry-After), installed on every Worker as BullMQ's custom strategy. */
@@ -57,10 +60,19 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
   // One connection for producers and queries, one shared by the workers
   // (BullMQ gives each Worker its own blocking connection on top). Workers
   // must never give up on a command: maxRetriesPerRequest null.
-  const queueConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: 20 });
+  // Producers fail fast while Redis is away (no offline queue): the store
+  // already holds what the job would wake, and the sweep wakes it later; a
+  // caller waiting seconds on a reconnecting client helps no one.
+  const queueConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const workerConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const { dependencies } = options;
+  const reportError = (context: Record<string, unknown>, msg: string) => (err: Error) => {
+    if (dependencies) dependencies.failed('redis', err, context);
+    else logger.error({ ...context, err: err.message }, msg);
+  };
   for (const [role, connection] of [['queue', queueConnection], ['worker', workerConnection]] as const) {
-    connection.on('error', (err: Error) => logger.error({ role, err: err.message }, 'redis connection error (job queue)'));
+    if (dependencies) dependencies.watchRedis('redis', connection, `job ${role}`);
+    else connection.on('error', reportError({ role }, 'redis connection error (job queue)'));
   }
 
   const queues = new Map<string, Queue>();
@@ -72,7 +84,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     let found = queues.get(name);
     if (!found) {
       found = new Queue(escapeColons(name), { connection: queueConnection, prefix });
-      found.on('error', (err: Error) => logger.error({ queue: name, err: err.message }, 'job queue error'));
+      found.on('error', reportError({ queue: name }, 'job queue error'));
       queues.set(name, found);
     }
     return found;
@@ -119,7 +131,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
         },
       },
     );
-    worker.on('error', (err: Error) => logger.error({ queue: name, err: err.message }, 'job worker error'));
+    worker.on('error', reportError({ queue: name }, 'job worker error'));
     worker.on('failed', (job: Job | undefined, err: Error) => {
       if (!job) return;
       // 'failed' fires on every failed try; only a job that left for the failed set has finishedOn.

@@ -1,7 +1,7 @@
 // The in-process runner of the outbox: the default when REDIS_URL is unset.
-// Same semantics as the BullMQ runner (see bullmq.ts), held in memory, so jobs
-// still waiting when the process stops are lost; production with more than
-// one instance runs BullMQ.
+// Same semantics as the BullMQ runner (see bullmq.ts), held in memory: its
+// jobs only wake workers, the work itself is recorded in the store, so a
+// restart loses no work, only wake-ups, and the start-up sweep redoes those.
 import { randomUUID } from 'node:crypto';
 import {
   validateQueueOptions,
@@ -255,13 +255,17 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
 
     close(): Promise<void> {
       closing ??= (async () => {
-        let dropped = 0;
+        const notStarted: Record<string, number> = {};
         for (const l of lanes.values()) {
           if (l.rateTimer) clearTimeout(l.rateTimer);
           for (const { timer } of l.delayed.values()) clearTimeout(timer);
-          dropped += l.waiting.length + l.delayed.size;
+          const count = l.waiting.length + l.delayed.size;
+          if (count > 0) notStarted[l.name] = count;
         }
-        if (dropped > 0) logger.warn({ dropped }, 'in-process job queue closed with jobs still pending; they are lost');
+        // Nothing is lost: what these jobs would do is recorded in the store
+        // (QUEUED messages, pending deliveries, owed follow-ups), and the next
+        // start's sweep picks it up.
+        if (Object.keys(notStarted).length > 0) logger.warn({ notStarted }, 'job queue closed: jobs not started are left QUEUED in the store for the next start');
         const active = [...lanes.values()].flatMap((l) => [...l.active.values()]);
         await Promise.allSettled(active);
         await Promise.allSettled([...hooks]);

@@ -34,6 +34,8 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
     { key: { createdAt: 1 } },
     // The inbound-volume metric filters on direction and author over a time range.
     { key: { direction: 1, author: 1, createdAt: 1 } },
+    // The outbox sweep looks for due QUEUED and lease-expired SENDING messages.
+    { key: { 'outbox.state': 1, 'outbox.nextAttemptAt': 1 } },
   ],
   conversation_events: [{ key: { type: 1, at: 1 } }, { key: { conversationId: 1, at: 1 } }, { key: { agentId: 1, at: 1 } }],
   pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }, { key: { receivedAt: 1 } }],

@@ -151,6 +151,7 @@ const messageFields = {
   whatsappId: nullableString,
   replyToWhatsappId: nullableString,
   sentAt: requiredDate,
+  outbox: { type: Schema.Types.Mixed },
   createdAt: requiredDate,
   updatedAt: requiredDate,
 } satisfies Fields<MessageDoc>;

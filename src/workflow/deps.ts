@@ -43,4 +43,16 @@ export interface WorkflowDeps {
   /** Only src/workflow/transitions.ts raises events. */
   dispatch: EventDispatcher['dispatch'];
   meters: WorkflowMeters;
+  /** This process, as the owner of the outbox leases it takes. */
+  instanceId: string;
+  outbox: OutboxSettings;
+  /** A dependency (the job queue) failed an operation the store already covers: counted, logged sparingly. */
+  dependencyFailed(name: string, error: unknown, context?: Record<string, unknown>): void;
+}
+
+export interface OutboxSettings {
+  /** How long a send holds its lease; a send whose outcome is unknown is tried again after it (at-least-once for this window only). */
+  leaseMs: number;
+  /** How often the sweep looks for work whose wake was lost; 0 turns the periodic sweep off (start-up still sweeps). */
+  sweepIntervalMs: number;
 }

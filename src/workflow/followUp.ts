@@ -1,16 +1,20 @@
+// Greeting and assignment after a customer's message, decided from stored
+// state: a first cycle still owed its greeting, a QUEUED conversation while
+// an agent has room. The webhook wakes a follow-up job; when that wake is
+// lost (a crash, Redis down) the sweep finds the same state and finishes it.
 import { assignByPolicy, drainQueue } from './assignment.js';
 import type { WorkflowDeps } from './deps.js';
 import { greet } from './greeting.js';
 import { FOLLOW_UP_QUEUE, type FollowUp } from './inbound.js';
 
-/** Greeting and assignment after the webhook was acknowledged, read back from the store. */
+/** Greets if owed, then assigns if still QUEUED; safe to run any number of times. */
 export async function runFollowUp(deps: WorkflowDeps, followUp: FollowUp): Promise<void> {
   const conversation = await deps.repos.conversations.byId(followUp.conversationId);
   if (!conversation || conversation.status === 'RESOLVED') return;
-  if (followUp.reason === 'opened' && !conversation.greetingSentAt) await greet(deps, conversation);
+  if (conversation.cycle === 1 && !conversation.greetingSentAt && deps.sender) await greet(deps, conversation);
   const fresh = (await deps.repos.conversations.byId(conversation._id)) ?? conversation;
   if (fresh.status === 'QUEUED') {
-    await assignByPolicy(deps, fresh, { preferredAgentId: followUp.reason === 'reopened' ? fresh.previousAssigneeId : null });
+    await assignByPolicy(deps, fresh, { preferredAgentId: fresh.cycle > 1 ? fresh.previousAssigneeId : null });
   }
 }
 
@@ -22,8 +26,28 @@ export function registerFollowUp(deps: WorkflowDeps): void {
   });
 }
 
+/** Wakes the follow-up; never throws: the conversation is stored, and the sweep finishes it if this wake is lost. */
 export async function enqueueFollowUp(deps: WorkflowDeps, followUp: FollowUp): Promise<void> {
-  await deps.queue.enqueue(FOLLOW_UP_QUEUE, followUp, { jobId: `follow-${followUp.conversationId}-${followUp.reason}-${Date.now()}` });
+  try {
+    await deps.queue.enqueue(FOLLOW_UP_QUEUE, followUp, { jobId: `follow-${followUp.conversationId}-${followUp.reason}-${Date.now()}` });
+  } catch (error) {
+    deps.dependencyFailed('job queue', error, { conversationId: followUp.conversationId, note: 'the follow-up sweep greets and assigns it' });
+  }
+}
+
+/**
+ * Finishes follow-ups whose wake was lost: greets first cycles opened more
+ * than `graceMs` ago and still owed their greeting, then assigns whatever
+ * waits QUEUED while an agent has room.
+ */
+export async function sweepFollowUps(deps: WorkflowDeps, graceMs: number, limit = 500): Promise<{ greeted: number; assigned: number }> {
+  let greeted = 0;
+  if (deps.sender) {
+    const owed = await deps.repos.conversations.owedGreeting(new Date(deps.clock.now().getTime() - graceMs), limit);
+    for (const conversation of owed) if (await greet(deps, conversation)) greeted++;
+  }
+  const assigned = await drainQueue(deps);
+  return { greeted, assigned };
 }
 
 /** At start-up: whatever waited while no instance ran gets its assignment now. */

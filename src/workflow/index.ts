@@ -1,7 +1,8 @@
 // The use cases, assembled once from their dependencies. GraphQL resolvers,
 // the WhatsApp webhook and plugins all come through here.
-import { forbidden, notFound } from '../domain/errors.js';
+import { forbidden, notFound, unavailable } from '../domain/errors.js';
 import type { AgentDoc, AgentStatus } from '../domain/model.js';
+import type { DeadLetter } from '../jobs/port.js';
 import type { DeskApi } from '../plugins/contract.js';
 import { createAgent, revokeSockets, setAgentStatus, type CreateAgentInput } from './agents.js';
 import { assignByPolicy, assignTo, claim } from './assignment.js';
@@ -9,7 +10,8 @@ import { authorizeMetrics, findVisible, loadVisible, type MetricsQuery, type Vie
 import type { WorkflowDeps } from './deps.js';
 import { enqueueFollowUp, recover, registerFollowUp } from './followUp.js';
 import { ingestInbound, type InboundInput } from './inbound.js';
-import { registerOutbound } from './outbound.js';
+import { registerOutbound, retryDeadSend, SEND_QUEUE, sendDeadLetters } from './outbound.js';
+import { startSweeper } from './sweep.js';
 import { addNote, postIntegrationReply, sendReply, sendTemplate } from './replies.js';
 import { reopenAsAgent, reopenConversation, requireConversation, resolveAsAgent, resolveConversation } from './resolution.js';
 import { keyedSerializer } from './serial.js';
@@ -23,6 +25,7 @@ export function createWorkflow(deps: WorkflowDeps) {
   registerOutbound(deps);
   registerFollowUp(deps);
   const perCustomer = keyedSerializer();
+  let sweeper: ReturnType<typeof startSweeper> | null = null;
 
   return {
     deps,
@@ -86,6 +89,32 @@ export function createWorkflow(deps: WorkflowDeps) {
     },
 
     recover: () => recover(deps),
+
+    /** Starts the periodic outbox sweep after one pass with no grace (what a previous run left behind). */
+    async startSweeping() {
+      sweeper ??= startSweeper(deps);
+      return sweeper.runOnce(0);
+    },
+    /** One sweep pass now (tests, and operators through startSweeping). */
+    sweepNow: (graceMs = 0) => (sweeper ??= startSweeper(deps)).runOnce(graceMs),
+    stopSweeping() {
+      sweeper?.stop();
+    },
+
+    /** Dead letters: sends from the store (the outbox's truth), anything else from the job runner. */
+    async deadLetters(queue?: string): Promise<DeadLetter[]> {
+      const fromStore = queue === undefined || queue === SEND_QUEUE ? await sendDeadLetters(deps) : [];
+      const fromRunner = await deps.queue.deadLetters(queue).catch((error: unknown) => {
+        throw unavailable('the job queue', error);
+      });
+      return [...fromStore, ...fromRunner].sort((a, b) => a.failedAt.getTime() - b.failedAt.getTime());
+    },
+    async retryDeadLetter(queue: string, id: string): Promise<boolean> {
+      if (queue === SEND_QUEUE && (await retryDeadSend(deps, id))) return true;
+      return deps.queue.retryDeadLetter(queue, id).catch((error: unknown) => {
+        throw unavailable('the job queue', error);
+      });
+    },
   };
 }
 

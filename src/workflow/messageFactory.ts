@@ -35,6 +35,7 @@ export function deskMessage(input: DeskMessageInput): MessageDoc {
     whatsappId: null,
     replyToWhatsappId: input.replyToWhatsappId ?? null,
     sentAt: input.now,
+    ...(isNote ? {} : { outbox: { state: 'QUEUED' as const, attempts: 0, nextAttemptAt: input.now, leaseOwner: null, leaseUntil: null, lastError: null } }),
     createdAt: input.now,
     updatedAt: input.now,
   };

@@ -43,7 +43,13 @@ async function noteFirstResponse(deps: WorkflowDeps, conversation: ConversationD
 
 async function markCustomerRead(deps: WorkflowDeps, conversationId: string): Promise<void> {
   const last = await deps.repos.messages.lastInbound(conversationId);
-  if (last?.whatsappId) await deps.queue.enqueue(READ_QUEUE, { whatsappId: last.whatsappId }, { jobId: `read-${last._id}` });
+  if (!last?.whatsappId) return;
+  try {
+    await deps.queue.enqueue(READ_QUEUE, { whatsappId: last.whatsappId }, { jobId: `read-${last._id}` });
+  } catch (error) {
+    // A blue tick is not worth failing the reply over.
+    deps.dependencyFailed('job queue', error, { during: 'mark as read' });
+  }
 }
 
 async function reply(deps: WorkflowDeps, conversation: ConversationDoc, text: string, author: { agentId: string | null; origin: string | null }): Promise<MessageDoc> {

@@ -184,11 +184,11 @@ export async function markMessageSent(deps: WorkflowDeps, messageId: string, wha
   return messageStatusChanged(deps, await deps.repos.messages.markSent(messageId, whatsappId, at), at);
 }
 
-export async function markMessageFailed(deps: WorkflowDeps, messageId: string, error: MessageError, at: Date): Promise<MessageDoc | null> {
-  return messageStatusChanged(deps, await deps.repos.messages.markFailed(messageId, error, at), at);
+export async function markMessageFailed(deps: WorkflowDeps, messageId: string, error: MessageError, at: Date, dead = false): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.markFailed(messageId, error, at, dead), at);
 }
 
 /** A dead letter retried by an admin: FAILED (after exhausted retries only) back to QUEUED. */
 export async function requeueFailedMessage(deps: WorkflowDeps, messageId: string, at: Date): Promise<MessageDoc | null> {
-  return messageStatusChanged(deps, await deps.repos.messages.requeueExhausted(messageId, at), at);
+  return messageStatusChanged(deps, await deps.repos.messages.requeueDead(messageId, at), at);
 }

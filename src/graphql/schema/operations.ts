@@ -39,7 +39,7 @@ builder.queryFields((t) => ({
     type: [DeadLetterType],
     authScopes: { admin: true },
     args: { queue: t.arg.string() },
-    resolve: (_root, args, ctx) => ctx.services.queue.deadLetters(args.queue ?? undefined),
+    resolve: (_root, args, ctx) => ctx.services.workflow.deadLetters(args.queue ?? undefined),
   }),
 }));
 
@@ -49,7 +49,7 @@ builder.mutationFields((t) => ({
     description: 'Puts a dead letter back in its queue with fresh attempts. False when there is no such dead letter.',
     authScopes: { admin: true },
     args: { queue: t.arg.string({ required: true }), id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.queue.retryDeadLetter(args.queue, String(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.workflow.retryDeadLetter(args.queue, String(args.id)),
   }),
   retryIntegration: t.field({
     type: 'Int',

@@ -97,6 +97,13 @@ export function conversationRepository(store: Store) {
       ),
 
     /** Claims the greeting slot: only the first caller per conversation gets the document back. */
+    /** Open first cycles never greeted, opened before `openedBefore`: the follow-up sweep greets them. */
+    owedGreeting: (openedBefore: Date, limit: number) =>
+      conversations.find(
+        { status: { $in: ['QUEUED', 'ASSIGNED'] }, cycle: 1, greetingSentAt: null, openedAt: { $lte: openedBefore } },
+        { sort: { openedAt: 1, _id: 1 }, limit },
+      ),
+
     claimGreeting: (id: string, now: Date) =>
       conversations.findOneAndUpdate({ _id: id, greetingSentAt: null }, { $set: { greetingSentAt: now } }, { returnDocument: 'after' }),
 

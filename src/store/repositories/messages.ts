@@ -51,11 +51,32 @@ export function messageRepository(store: Store) {
         { returnDocument: 'after' },
       ),
 
-    /** QUEUED → SENT with the wamid the Cloud API returned. */
+    /**
+     * Takes the send lease: a QUEUED message that is due (within `toleranceMs`,
+     * a timer may fire a moment early), or a SENDING one whose lease ran out
+     * (its sender died). Atomic, so of two workers only one sends.
+     */
+    claimSend: (id: string, owner: string, leaseMs: number, now: Date, toleranceMs = 0) =>
+      messages.findOneAndUpdate(
+        {
+          _id: id,
+          $or: [
+            { 'outbox.state': 'QUEUED', 'outbox.nextAttemptAt': { $lte: new Date(now.getTime() + toleranceMs) } },
+            { 'outbox.state': 'SENDING', 'outbox.leaseUntil': { $lte: now } },
+          ],
+        },
+        {
+          $set: { 'outbox.state': 'SENDING', 'outbox.leaseOwner': owner, 'outbox.leaseUntil': new Date(now.getTime() + leaseMs), updatedAt: now },
+          $inc: { 'outbox.attempts': 1 },
+        },
+        { returnDocument: 'after' },
+      ),
+
+    /** Sent, with the wamid the Cloud API returned (whoever held the lease: a second copy already went out). */
     async markSent(id: string, whatsappId: string, at: Date): Promise<MessageDoc | null> {
       const sent = await messages.findOneAndUpdate(
         { _id: id, status: 'QUEUED' },
-        { $set: { whatsappId, status: 'SENT', statusAt: at, updatedAt: at } },
+        { $set: { whatsappId, status: 'SENT', statusAt: at, updatedAt: at, 'outbox.state': 'SENT', 'outbox.leaseOwner': null, 'outbox.leaseUntil': null } },
         { returnDocument: 'after' },
       );
       if (sent) return sent;
@@ -64,20 +85,71 @@ export function messageRepository(store: Store) {
       return null;
     },
 
-    markFailed: (id: string, error: MessageError, at: Date) =>
+    /** A try failed and another is due at `next`: SENDING (this claim) → QUEUED. */
+    retryLater: (id: string, attempt: number, next: Date, lastError: string, at: Date) =>
       messages.findOneAndUpdate(
-        { _id: id, status: { $in: statusesBefore('FAILED') } },
-        { $set: { status: 'FAILED', statusAt: at, error, updatedAt: at } },
+        { _id: id, 'outbox.state': 'SENDING', 'outbox.attempts': attempt },
+        { $set: { 'outbox.state': 'QUEUED', 'outbox.nextAttemptAt': next, 'outbox.leaseOwner': null, 'outbox.leaseUntil': null, 'outbox.lastError': lastError, updatedAt: at } },
         { returnDocument: 'after' },
       ),
 
-    /** A dead letter retried by an admin: FAILED (after exhausted retries only) back to QUEUED. */
-    requeueExhausted: (id: string, at: Date) =>
+    /** FAILED for good; `dead` when retries ran out (the outbox state DEAD: an admin may retry it). */
+    markFailed: (id: string, error: MessageError, at: Date, dead = false) =>
       messages.findOneAndUpdate(
-        { _id: id, status: 'FAILED', 'error.exhausted': true },
-        { $set: { status: 'QUEUED', statusAt: at, error: null, updatedAt: at } },
+        { _id: id, status: { $in: statusesBefore('FAILED') } },
+        {
+          $set: {
+            status: 'FAILED',
+            statusAt: at,
+            error: dead ? { ...error, exhausted: true } : error,
+            updatedAt: at,
+            'outbox.state': dead ? 'DEAD' : 'FAILED',
+            'outbox.leaseOwner': null,
+            'outbox.leaseUntil': null,
+            'outbox.lastError': error.details ?? error.title,
+          },
+        },
         { returnDocument: 'after' },
       ),
+
+    /** An admin retries a dead letter: DEAD back to QUEUED with fresh attempts. */
+    requeueDead: (id: string, at: Date) =>
+      messages.findOneAndUpdate(
+        { _id: id, 'outbox.state': 'DEAD' },
+        {
+          $set: {
+            status: 'QUEUED',
+            statusAt: at,
+            error: null,
+            updatedAt: at,
+            outbox: { state: 'QUEUED', attempts: 0, nextAttemptAt: at, leaseOwner: null, leaseUntil: null, lastError: null },
+          },
+        },
+        { returnDocument: 'after' },
+      ),
+
+    /** What the sweep wakes: QUEUED and due since `dueBefore`, or SENDING past its lease; oldest first. */
+    outboxDue: (dueBefore: Date, now: Date, limit: number) =>
+      messages.find(
+        {
+          $or: [
+            { 'outbox.state': 'QUEUED', 'outbox.nextAttemptAt': { $lte: dueBefore } },
+            { 'outbox.state': 'SENDING', 'outbox.leaseUntil': { $lte: now } },
+          ],
+        },
+        { sort: { _id: 1 }, limit, projection: { _id: 1, outbox: 1 } },
+      ),
+
+    /** Dead letters of the send outbox, oldest first. */
+    outboxDead: (limit: number) => messages.find({ 'outbox.state': 'DEAD' }, { sort: { updatedAt: 1 }, limit }),
+
+    /** Messages per outbox state that still need work (QUEUED, SENDING) or attention (DEAD). */
+    async outboxCounts(): Promise<{ queued: number; sending: number; dead: number }> {
+      const [queued, sending, dead] = await Promise.all(
+        (['QUEUED', 'SENDING', 'DEAD'] as const).map((state) => messages.countDocuments({ 'outbox.state': state })),
+      );
+      return { queued: queued ?? 0, sending: sending ?? 0, dead: dead ?? 0 };
+    },
 
     /**
      * Keeps a status whose message we don't know yet (it can beat the send
