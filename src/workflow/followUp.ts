@@ -49,8 +49,3 @@ export async function sweepFollowUps(deps: WorkflowDeps, graceMs: number, limit 
   const assigned = await drainQueue(deps);
   return { greeted, assigned };
 }
-
-/** At start-up: whatever waited while no instance ran gets its assignment now. */
-export async function recover(deps: WorkflowDeps): Promise<number> {
-  return drainQueue(deps);
-}

@@ -8,7 +8,7 @@ import { createAgent, revokeSockets, setAgentStatus, type CreateAgentInput } fro
 import { assignByPolicy, assignTo, claim } from './assignment.js';
 import { authorizeMetrics, findVisible, loadVisible, type MetricsQuery, type Viewer } from './access.js';
 import type { WorkflowDeps } from './deps.js';
-import { enqueueFollowUp, recover, registerFollowUp } from './followUp.js';
+import { enqueueFollowUp, registerFollowUp } from './followUp.js';
 import { ingestInbound, type InboundInput } from './inbound.js';
 import { registerOutbound, retryDeadSend, SEND_QUEUE, sendDeadLetters } from './outbound.js';
 import { startSweeper } from './sweep.js';
@@ -87,8 +87,6 @@ export function createWorkflow(deps: WorkflowDeps) {
         },
       };
     },
-
-    recover: () => recover(deps),
 
     /** Starts the periodic outbox sweep after one pass with no grace (what a previous run left behind). */
     async startSweeping() {
