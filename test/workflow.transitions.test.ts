@@ -240,7 +240,7 @@ const CASES: Record<keyof typeof transitions, Case> = {
     raises: 'message.status',
     async given(w) {
       const message = await w.outbound();
-      await w.repos.messages.markFailed(message._id, { code: 131000, title: 'Something went wrong', details: null, exhausted: true }, w.now());
+      await w.repos.messages.markFailed(message._id, { code: 131000, title: 'Something went wrong', details: null }, w.now(), true);
       return () => transitions.requeueFailedMessage(w.deps, message._id, w.now());
     },
   },
