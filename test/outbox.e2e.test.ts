@@ -57,12 +57,12 @@ describe('outbox truth in the store', () => {
     const store = createEmbeddedStore();
     const emulator = await startWhatsAppEmulator();
     emulators.push(emulator);
-    // Two sends a second and each one slow: most replies are still waiting when the first instance stops.
+    // One send a second and each one slow: most replies are still waiting when the first instance stops.
     emulator.script({ delayMs: 150, times: Infinity });
-    const first = await desk({ ASSIGNMENT_POLICY: 'least_loaded', WHATSAPP_SEND_RATE: '2' }, { store, emulator });
+    const first = await desk({ ASSIGNMENT_POLICY: 'least_loaded', WHATSAPP_SEND_RATE: '1' }, { store, emulator });
     const { agent, conversation } = await assigned(first, '15550100002');
     const texts = Array.from({ length: 10 }, (_, i) => `queued reply ${i}`);
-    for (const text of texts) await agent.client.run(SendReplyDocument, { conversationId: conversation._id, text });
+    await Promise.all(texts.map((text) => agent.client.run(SendReplyDocument, { conversationId: conversation._id, text })));
     await first.close();
     opened.splice(opened.indexOf(first), 1);
 
@@ -144,5 +144,22 @@ describe('follow-ups from stored state', () => {
     expect(await d.app.workflow.sweepNow(0)).toMatchObject({ greeted: 0, assigned: 0 });
     await d.settle();
     expect(d.emulator.sent.filter((s) => textOf(s) === 'Hello from the sweep')).toHaveLength(1);
+  });
+
+  it('a survey owed at resolution survives a crash before it was stored: the sweep sends it, once', async () => {
+    const d = await desk({ ASSIGNMENT_POLICY: 'least_loaded', SURVEY_ENABLED: 'true' });
+    const { conversation } = await assigned(d, '15550100006');
+    // The resolution was recorded (owing a survey), then the process died before storing the survey.
+    const resolved = await d.app.repos.conversations.resolve(conversation._id, new Date(), true);
+    expect(resolved?.survey?.owedAt).toBeInstanceOf(Date);
+    expect(await d.app.workflow.sweepNow(0)).toMatchObject({ surveyed: 1 });
+    const survey = await eventually('survey at the emulator', () => d.emulator.sent.find((s) => s.to === '15550100006' && s.type === 'interactive'));
+    expect(survey).toBeTruthy();
+    const surveyed = (await conversations(d).findOne({ _id: conversation._id }))?.survey;
+    expect(surveyed?.owedAt ?? null).toBeNull();
+    expect(surveyed?.sentAt).toBeInstanceOf(Date);
+    expect(await d.app.workflow.sweepNow(0)).toMatchObject({ surveyed: 0 });
+    await d.settle();
+    expect(d.emulator.sent.filter((s) => s.to === '15550100006' && s.type === 'interactive')).toHaveLength(1);
   });
 });

@@ -88,6 +88,8 @@ export interface SurveyState {
   /** Set when the rating arrives: one rating per survey. */
   ratedAt: Date | null;
   thankedAt: Date | null;
+  /** Set at resolution when a survey is owed and not yet sent: the survey sweep sends it after a crash. */
+  owedAt?: Date | null;
 }
 
 export interface ConversationDoc {

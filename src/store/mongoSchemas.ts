@@ -63,6 +63,7 @@ const feedback = subdocument<Feedback>({
   receivedAt: requiredDate,
 });
 const survey = subdocument<SurveyState>({
+  owedAt: nullableDate,
   sentAt: nullableDate,
   messageId: nullableString,
   skippedReason: nullableString,

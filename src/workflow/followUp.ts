@@ -1,10 +1,11 @@
-// Greeting and assignment after a customer's message, decided from stored
-// state: a first cycle still owed its greeting, a QUEUED conversation while
-// an agent has room. The webhook wakes a follow-up job; when that wake is
+// Greeting, assignment and survey, decided from stored state: a first cycle
+// still owed its greeting, a QUEUED conversation while an agent has room, a
+// resolution that owes its survey. The webhook wakes a follow-up job; when that wake is
 // lost (a crash, Redis down) the sweep finds the same state and finishes it.
 import { assignByPolicy, drainQueue } from './assignment.js';
 import type { WorkflowDeps } from './deps.js';
 import { greet } from './greeting.js';
+import { sendSurvey } from './survey.js';
 import { FOLLOW_UP_QUEUE, type FollowUp } from './inbound.js';
 
 /** Greets if owed, then assigns if still QUEUED; safe to run any number of times. */
@@ -40,12 +41,15 @@ export async function enqueueFollowUp(deps: WorkflowDeps, followUp: FollowUp): P
  * than `graceMs` ago and still owed their greeting, then assigns whatever
  * waits QUEUED while an agent has room.
  */
-export async function sweepFollowUps(deps: WorkflowDeps, graceMs: number, limit = 500): Promise<{ greeted: number; assigned: number }> {
+export async function sweepFollowUps(deps: WorkflowDeps, graceMs: number, limit = 500): Promise<{ greeted: number; assigned: number; surveyed: number }> {
+  const before = new Date(deps.clock.now().getTime() - graceMs);
   let greeted = 0;
   if (deps.sender) {
-    const owed = await deps.repos.conversations.owedGreeting(new Date(deps.clock.now().getTime() - graceMs), limit);
+    const owed = await deps.repos.conversations.owedGreeting(before, limit);
     for (const conversation of owed) if (await greet(deps, conversation)) greeted++;
   }
   const assigned = await drainQueue(deps);
-  return { greeted, assigned };
+  let surveyed = 0;
+  for (const conversation of await deps.repos.conversations.owedSurvey(before, limit)) if (await sendSurvey(deps, conversation)) surveyed++;
+  return { greeted, assigned, surveyed };
 }

@@ -10,7 +10,8 @@ import * as transitions from './transitions.js';
 /** Resolves, frees the agent's capacity, optionally surveys the customer, and lets the queue move. */
 export async function resolveConversation(deps: WorkflowDeps, conversation: ConversationDoc, options: { sendSurvey: boolean; by: string }): Promise<ConversationDoc> {
   const now = deps.clock.now();
-  let resolved = await transitions.resolveConversation(deps, conversation._id, options.by, now);
+  const surveyOwed = options.sendSurvey && deps.config.survey.enabled;
+  let resolved = await transitions.resolveConversation(deps, conversation._id, options.by, now, surveyOwed);
   if (!resolved) {
     const current = await deps.repos.conversations.byId(conversation._id);
     if (current?.status === 'RESOLVED') return current; // resolving twice is harmless (CRMs echo it)
@@ -18,7 +19,7 @@ export async function resolveConversation(deps: WorkflowDeps, conversation: Conv
   }
   const heldBy = resolved.assigneeId;
   if (heldBy) await deps.repos.agents.releaseCapacity(heldBy, now);
-  if (options.sendSurvey && deps.config.survey.enabled) resolved = (await sendSurvey(deps, resolved)) ?? resolved;
+  if (surveyOwed) resolved = (await sendSurvey(deps, resolved)) ?? resolved;
   if (heldBy) await drainQueue(deps);
   return resolved;
 }

@@ -22,8 +22,11 @@ export function ratingFromReplyId(replyId: string | null | undefined): number | 
   return ({ 'survey-good': 5, 'survey-okay': 3, 'survey-bad': 1 } as Record<string, number>)[replyId] ?? null;
 }
 
-export async function sendSurvey(deps: WorkflowDeps, conversation: ConversationDoc): Promise<ConversationDoc | null> {
+/** Sends the survey a resolved conversation is owed (see conversations.resolve); null when it is not owed (any more). */
+export async function sendSurvey(deps: WorkflowDeps, owed: ConversationDoc): Promise<ConversationDoc | null> {
   const now = deps.clock.now();
+  const conversation = await deps.repos.conversations.claimSurvey(owed._id, now);
+  if (!conversation) return null;
   const survey = deps.config.survey;
   const skip = (reason: string) =>
     deps.repos.conversations.setSurvey(conversation._id, { sentAt: null, messageId: null, skippedReason: reason, ratedAt: null, thankedAt: null }, now);

@@ -12,6 +12,7 @@ export interface SweepResult {
   sendsWoken: number;
   greeted: number;
   assigned: number;
+  surveyed: number;
 }
 
 export interface Sweeper {
@@ -27,9 +28,9 @@ export function startSweeper(deps: WorkflowDeps): Sweeper {
 
   async function pass(graceMs: number): Promise<SweepResult> {
     const sendsWoken = await sweepOutbox(deps, graceMs);
-    const { greeted, assigned } = await sweepFollowUps(deps, graceMs);
-    const result = { sendsWoken, greeted, assigned };
-    if (sendsWoken + greeted + assigned > 0) deps.logger.info(result, 'outbox sweep picked up work whose wake was lost');
+    const { greeted, assigned, surveyed } = await sweepFollowUps(deps, graceMs);
+    const result = { sendsWoken, greeted, assigned, surveyed };
+    if (sendsWoken + greeted + assigned + surveyed > 0) deps.logger.info(result, 'outbox sweep picked up work whose wake was lost');
     return result;
   }
 

@@ -72,8 +72,8 @@ export async function requeueConversation(deps: WorkflowDeps, conversationId: st
 }
 
 /** → RESOLVED. The assignee stays on the document (whose resolution it was); the caller frees their capacity. */
-export async function resolveConversation(deps: WorkflowDeps, conversationId: string, by: string, at: Date): Promise<ConversationDoc | null> {
-  const resolved = await deps.repos.conversations.resolve(conversationId, at);
+export async function resolveConversation(deps: WorkflowDeps, conversationId: string, by: string, at: Date, surveyOwed = false): Promise<ConversationDoc | null> {
+  const resolved = await deps.repos.conversations.resolve(conversationId, at, surveyOwed);
   if (resolved) await deps.dispatch([{ ...stamp(at), type: 'conversation.resolved', conversation: resolved, customer: await customerOf(deps, resolved), by }]);
   return resolved;
 }

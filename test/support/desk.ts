@@ -2,6 +2,7 @@
 // unless given one), a WhatsApp Cloud API emulator, and helpers that keep each
 // test to the story it tells.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { testConfig } from '../../src/config.js';
 import type { Store } from '../../src/store/port.js';
@@ -17,6 +18,8 @@ export interface DeskOptions {
   store?: Store;
   clock?: Clock;
   emulator?: WhatsAppEmulator;
+  /** Tests that read the desk's log lines pass their own. */
+  logger?: Logger;
 }
 
 export interface Client {
@@ -85,7 +88,7 @@ export async function startDesk(options: DeskOptions = {}): Promise<Desk> {
     RATE_LIMIT_IP_PER_MINUTE: '100000',
     ...options.env,
   });
-  const app = await createApp({ config, store: options.store, clock: options.clock });
+  const app = await createApp({ config, store: options.store, clock: options.clock, logger: options.logger });
   const url = await app.listen();
   const gqlUrl = `${url}/graphql`;
   const wsUrl = gqlUrl.replace(/^http/, 'ws');

@@ -127,12 +127,33 @@ export function conversationRepository(store: Store) {
       ),
 
     /** The assignee stays (whose resolution it was, and whose capacity to free): only ASSIGNED conversations have one. */
-    resolve: (id: string, now: Date) =>
+    resolve: (id: string, now: Date, surveyOwed = false) =>
       conversations.findOneAndUpdate(
         { _id: id, status: { $in: allowedFrom('resolve') } },
-        { $set: { status: targetOf('resolve'), resolvedAt: now, activeKey: null, updatedAt: now } },
+        {
+          $set: {
+            status: targetOf('resolve'),
+            resolvedAt: now,
+            activeKey: null,
+            updatedAt: now,
+            // Recorded with the resolution itself, so a crash before the survey is stored cannot lose it.
+            ...(surveyOwed ? { survey: { owedAt: now, sentAt: null, messageId: null, skippedReason: null, ratedAt: null, thankedAt: null } } : {}),
+          },
+        },
         { returnDocument: 'after' },
       ),
+
+    /** Takes an owed survey: only one caller (the resolution or the sweep) gets the document. */
+    claimSurvey: (id: string, now: Date) =>
+      conversations.findOneAndUpdate(
+        { _id: id, status: 'RESOLVED', 'survey.owedAt': { $ne: null } },
+        { $set: { 'survey.owedAt': null, updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+
+    /** Resolved conversations still owed their survey since before `owedBefore`. */
+    owedSurvey: (owedBefore: Date, limit: number) =>
+      conversations.find({ status: 'RESOLVED', 'survey.owedAt': { $ne: null, $lte: owedBefore } }, { sort: { resolvedAt: 1, _id: 1 }, limit }),
 
     /** RESOLVED → QUEUED, a new cycle. Throws DuplicateKeyError when the customer already has another open conversation. */
     reopen: (conversation: ConversationDoc, now: Date) =>
