@@ -3,7 +3,7 @@
 // The store contract itself runs over this engine too (store.contract.test.ts,
 // which also reopens the store after every contract test and compares).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +47,8 @@ const T0 = new Date('2025-02-01T10:00:00Z');
 
 describe('the embedded engine on disk', () => {
   it('a restart reads every collection back as it was: documents, Dates, natural order; deleted ones stay deleted', async () => {
-    let store = await openStore(newDataDir());
+    // A dot in the name: still a directory, not a file name.
+    let store = await openStore(join(newDataDir(), 'desk.data'));
     const customer = buildCustomer({ _id: 'cu1', waId: '15550001', createdAt: T0, updatedAt: T0 });
     const conversation = buildConversation(customer, { _id: 'c1', createdAt: T0, updatedAt: T0, openedAt: T0, cycleStartedAt: T0 });
     const messages = store.collection<MessageDoc>(COLLECTIONS.messages);
@@ -67,6 +68,7 @@ describe('the embedded engine on disk', () => {
 
     store = await reopen(store);
     expect(store.loaded).toMatchObject({ documents: 6, collections: 3 });
+    expect(readdirSync(store.dataDir).sort()).toEqual(['data.mdb', 'desk.lock', 'lock.mdb']);
     const after = {
       messages: await store.collection<MessageDoc>(COLLECTIONS.messages).find({}),
       conversations: await store.collection(COLLECTIONS.conversations).find({}),

@@ -13,7 +13,7 @@ export async function backupDataDir(dataDir: string, targetDir: string): Promise
   if (!existsSync(join(source, 'data.mdb'))) throw new Error(`${source} holds no desk data (no data.mdb)`);
   if (existsSync(target) && readdirSync(target).length > 0) throw new Error(`${target} is not empty: back up into a new or empty directory`);
   mkdirSync(target, { recursive: true });
-  const db = open({ path: source, readOnly: true });
+  const db = open({ path: source, noSubdir: false, readOnly: true });
   try {
     // LMDB writes data.mdb into the (existing) directory it is given.
     await db.backup(target, true);

@@ -55,7 +55,8 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
   const lock = lockDataDir(dataDir);
   let db: RootDatabase<Doc, Key>;
   try {
-    db = open<Doc, Key>({ path: dataDir, overlappingSync: false, sharedStructuresKey: Symbol.for('structures') });
+    // noSubdir: false, or lmdb-js takes a directory name with a dot in it (`desk.data`) for a file name.
+    db = open<Doc, Key>({ path: dataDir, noSubdir: false, overlappingSync: false, sharedStructuresKey: Symbol.for('structures') });
   } catch (error) {
     lock.release();
     throw new Error(`DATA_DIR ${dataDir} could not be opened: ${(error as Error).message}`, { cause: error });
