@@ -23,7 +23,15 @@ async function main(): Promise<void> {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const url = await app.listen();
+  let url: string;
+  try {
+    url = await app.listen();
+  } catch (error) {
+    // One line, like a bad setting: a busy port or an unknown HOST is the operator's to fix, not a stack trace.
+    console.error(listenFailure(error, config.host, config.port));
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
   app.logger.info(`GraphQL ready at ${url}/graphql (WebSocket subscriptions on the same URL)`);
   if (app.consoleBuilt) app.logger.info(`Agent console at ${url}/ (the first admin signs in with the admin token as "Access token")`);
   else app.logger.warn(`The agent console is not built: run \`npm run build\` to serve it at ${url}/`);
@@ -56,6 +64,15 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** What a failed listen() means, in one line naming the setting to change. */
+function listenFailure(error: unknown, host: string, port: number): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `Cannot listen on ${host}:${port}: the port is already in use (set PORT to a free one)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL') return `Cannot listen on ${host}:${port}: HOST "${host}" is not an address of this machine or cannot be resolved (set HOST)`;
+  if (code === 'EACCES') return `Cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges; set PORT)`;
+  return `Cannot listen on ${host}:${port}: ${(error as Error).message}`;
 }
 
 void main();

@@ -4,7 +4,8 @@
 // of its own (so the default DATA_DIR, ./data, lands there).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,23 @@ describe('start-up', { timeout: 150_000 }, () => {
     const lines = run.output().stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^Invalid configuration: ${setting}: `));
+  });
+
+  it.concurrent.each([
+    ['a port in use', 'busy', /^Cannot listen on 127\.0\.0\.1:\d+: the port is already in use \(set PORT to a free one\)$/],
+    ['an unresolvable HOST', 'unresolvable', /^Cannot listen on no-such-host\.invalid:0: HOST "no-such-host\.invalid" is not an address of this machine or cannot be resolved \(set HOST\)$/],
+  ])('%s exits 1 with one line, no stack trace', async (_label, kind, expected) => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const env = kind === 'busy' ? { HOST: '127.0.0.1', PORT: String(port) } : { HOST: 'no-such-host.invalid', PORT: '0' };
+      const run = start(bareEnvironment(env));
+      expect(await run.exited).toBe(1);
+      expect(run.output().stderr.trim().split('\n')).toEqual([expect.stringMatching(expected)]);
+    } finally {
+      busy.close();
+    }
   });
 
   it('NODE_ENV=production with a one-character ADMIN_TOKEN exits 1 with one line naming it', async () => {
