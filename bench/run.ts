@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES: Record<string, string> = {
   subscriptions: 'N graphql-ws subscribers, webhook → delivery latency and memory per subscriber (bench/README.md, "Subscriptions")',
+  console: "the agent console: first-load JavaScript, a 1,000-conversation inbox's frame times, webhook → visible (bench/README.md, \"Agent console\")",
   metrics: 'the support-metrics query over 100,000 conversations and 1,000,000 messages (bench/README.md, "Metrics")',
 };
 
