@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build: compile TypeScript with the dev toolchain.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -13,12 +13,12 @@ COPY web ./web
 RUN npm run build
 
 # Production dependencies only.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # A larger young generation cut GC's share of CPU from 43 % to 33 % with
 # thousands of live subscriptions (bench/README.md, "Subscriptions"), for ~45 MiB more RSS.
 ENV NODE_ENV=production PORT=4000 NODE_OPTIONS=--max-semi-space-size=64

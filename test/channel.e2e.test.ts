@@ -1,6 +1,6 @@
 // Issue 3: the WhatsApp channel end to end — signed webhooks in, durable sends
 // out through the Cloud API emulator, statuses back, the 24-hour window.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssignConversationDocument,
@@ -15,8 +15,8 @@ import { COLLECTIONS } from '../src/store/collections.js';
 import { signBody } from '../src/whatsapp/signature.js';
 import { postSignedWebhook } from './emulators/whatsappCloud.js';
 import { eventually, startDesk, type Desk } from './support/desk.js';
+import { whatsappFixtureBytes, whatsappFixtures } from './support/fixtures.js';
 
-const sharedWhatsApp = new URL('../../shared/whatsapp/', import.meta.url);
 
 let desk: Desk;
 let clockOffsetMs = 0;
@@ -57,10 +57,10 @@ describe('webhook verification and intake', () => {
   });
 
   it('stores every reference payload, each type parsed', async () => {
-    const files = readdirSync(sharedWhatsApp).filter((f) => f.startsWith('inbound-'));
+    const files = readdirSync(whatsappFixtures).filter((f) => f.startsWith('inbound-'));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const file of files) {
-      const raw = readFileSync(new URL(file, sharedWhatsApp), 'utf8');
+      const raw = whatsappFixtureBytes(file).toString('utf8');
       const [answer] = await postSignedWebhook(desk.webhookUrl, raw, desk.emulator.appSecret);
       expect(answer!.status, file).toBe(200);
       const id = (JSON.parse(raw) as { entry: Array<{ changes: Array<{ value: { messages: Array<{ id: string }> } }> }> }).entry[0]!.changes[0]!.value.messages[0]!.id;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,9 +17,9 @@ import {
 import { verifySignature } from '../src/whatsapp/signature.js';
 import { parseWebhook } from '../src/whatsapp/webhook.js';
 import { startWhatsAppEmulator, type WhatsAppEmulator } from './emulators/whatsappCloud.js';
+import { whatsappFixture } from './support/fixtures.js';
 
-const shared = new URL('../../shared/whatsapp/', import.meta.url);
-const reference = async (name: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(new URL(name, shared), 'utf8'));
+const reference = async (name: string): Promise<Record<string, unknown>> => whatsappFixture(name);
 
 const CUSTOMER = '16505551234';
 
@@ -50,7 +49,7 @@ async function apiError(promise: Promise<unknown>): Promise<WhatsAppApiError> {
   return error as WhatsAppApiError;
 }
 
-describe('request bodies, as in shared/whatsapp/send-*.json', () => {
+describe('request bodies, as in test/fixtures/whatsapp/send-*.json', () => {
   it('text: exactly send-text-request.json, with the bearer token, answering the wamid', async () => {
     const expected = await reference('send-text-request.json');
     const { whatsappId } = await client.sendText(CUSTOMER, 'Thanks for reaching out! An agent will be with you shortly.');

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { signBody, verifySignature, verifySubscription } from '../src/whatsapp/signature.js';
+import { whatsappFixtureBytes } from './support/fixtures.js';
 
-const shared = new URL('../../shared/whatsapp/', import.meta.url);
 const secret = 'app-secret-for-tests';
 
 describe('X-Hub-Signature-256', () => {
@@ -15,14 +14,14 @@ describe('X-Hub-Signature-256', () => {
   });
 
   it('accepts the right signature over a reference payload, bytes as received', async () => {
-    const raw = await readFile(new URL('inbound-text.json', shared));
+    const raw = whatsappFixtureBytes('inbound-text.json');
     expect(verifySignature(raw, signBody(raw, secret), secret)).toBe(true);
     // Meta sends lowercase; upper-case hex is the same number.
     expect(verifySignature(raw, signBody(raw, secret).toUpperCase().replace('SHA256=', 'sha256='), secret)).toBe(true);
   });
 
   it('rejects a body that was re-serialised after signing', async () => {
-    const raw = await readFile(new URL('inbound-text.json', shared));
+    const raw = whatsappFixtureBytes('inbound-text.json');
     const header = signBody(raw, secret);
     const reserialised = Buffer.from(JSON.stringify(JSON.parse(raw.toString('utf8'))));
     expect(reserialised.equals(raw)).toBe(false);

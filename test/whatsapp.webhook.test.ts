@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
   mapStatus,
@@ -7,10 +6,10 @@ import {
   type InboundMessage,
 } from '../src/whatsapp/webhook.js';
 import { inboundWebhook, statusWebhook } from './emulators/whatsappCloud.js';
+import { whatsappFixture } from './support/fixtures.js';
 
-// The reference payloads live beside the repository (../shared/whatsapp), in CI as here.
-const shared = new URL('../../shared/whatsapp/', import.meta.url);
-const reference = async (name: string): Promise<unknown> => JSON.parse(await readFile(new URL(name, shared), 'utf8'));
+// Meta's payload shapes (docs/whatsapp.md), from test/fixtures/whatsapp.
+const reference = async (name: string): Promise<unknown> => whatsappFixture(name);
 
 const PHONE_NUMBER_ID = '106540352242922';
 const at = (seconds: number) => new Date(seconds * 1000);

@@ -6,7 +6,7 @@
 // queued, and the outbox can store the built body as its job payload and hand
 // it to `sendMessage` later. Failures come back as WhatsAppApiError with a
 // `kind` that tells the outbox whether and how to retry
-// (shared/whatsapp/README.md, "Errors").
+// (docs/whatsapp.md, "Errors").
 import { characterCount, isBlank } from '../domain/text.js';
 import { z } from 'zod';
 import type { MessageError } from '../domain/model.js';
@@ -90,7 +90,7 @@ const TRANSIENT = new Set([131000, 131016, 131057, 2]);
 const AUTH = new Set([190, 0, 10, 131005, 368, 131031]);
 
 /**
- * Meta's error table (shared/whatsapp/README.md): the code decides when there
+ * Meta's error table (docs/whatsapp.md): the code decides when there
  * is one; otherwise the HTTP status (5xx and no answer at all are transient,
  * a bare 429 is a rate limit); anything else is permanent: retrying a request
  * Meta called invalid only repeats the failure.
@@ -117,7 +117,7 @@ export function isRetryable(kind: WhatsAppErrorKind): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// Limits (shared/whatsapp/README.md, "Sending"; header/footer/section limits
+// Limits (docs/whatsapp.md, "Sending"; header/footer/section limits
 // from Meta's interactive message reference). Lengths count Unicode code
 // points, as a person counts characters: an emoji is one.
 
@@ -160,7 +160,7 @@ function requireUnique(values: string[], field: string, what: string): void {
 }
 
 // ---------------------------------------------------------------------------
-// Request bodies (shared/whatsapp/send-*.json)
+// Request bodies (docs/whatsapp.md; test/fixtures/whatsapp/send-*.json)
 
 export interface OutboundMessage {
   messaging_product: 'whatsapp';

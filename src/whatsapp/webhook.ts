@@ -1,4 +1,4 @@
-// Parses the Cloud API webhook notification (shared/whatsapp/README.md).
+// Parses the Cloud API webhook notification (docs/whatsapp.md).
 //
 // Two levels of strictness, on purpose:
 // - The envelope (`object`, `entry[]`, `changes[]`) must match, or the whole

@@ -1,4 +1,4 @@
-// A loopback HubSpot API for tests (shared/crm/README.md is the spec).
+// A loopback HubSpot API for tests (the requests plugins/hubspot/client.ts makes, answered in HubSpot's documented shapes).
 //
 // It accepts exactly the documented requests (Bearer private-app token; the
 // contact search, contact / ticket / communication / note creation with

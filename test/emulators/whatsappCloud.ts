@@ -1,6 +1,6 @@
 // A loopback stand-in for the WhatsApp Cloud API, for tests that cannot reach
 // Meta. It accepts exactly the documented send requests
-// (shared/whatsapp/README.md), answers with Meta's response and error shapes,
+// (docs/whatsapp.md), answers with Meta's response and error shapes,
 // records what it received, can be scripted to fail, and plays Meta's side of
 // the webhook: signed inbound messages and delivery statuses, in any order and
 // duplicated.
@@ -58,7 +58,7 @@ function fbtraceId(): string {
   return randomBytes(17).toString('base64url').slice(0, 23);
 }
 
-/** `{"error": {message, type, code, error_data.details, fbtrace_id}}` as in shared/whatsapp/error-*.json. */
+/** `{"error": {message, type, code, error_data.details, fbtrace_id}}` as in test/fixtures/whatsapp/error-*.json. */
 export function metaErrorBody(code: number, details?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const known = META_ERRORS[code];
   const text = details ?? known?.details;
@@ -199,7 +199,7 @@ function checkSendBody(body: Record<string, unknown>): string | null {
 }
 
 // ---------------------------------------------------------------------------
-// Webhook payloads Meta would post to the desk (shared/whatsapp/inbound-*.json, status-*.json)
+// Webhook payloads Meta would post to the desk (test/fixtures/whatsapp/inbound-*.json, status-*.json)
 
 export const DEFAULT_CUSTOMER = { waId: '16505551234', name: 'Sheena Nelson' } as const;
 const DISPLAY_PHONE_NUMBER = '15550783881';

@@ -1,4 +1,4 @@
-// A loopback Zendesk Support API for tests (shared/crm/README.md is the spec).
+// A loopback Zendesk Support API for tests (the requests plugins/zendesk/client.ts makes, answered in Zendesk's documented shapes).
 //
 // It accepts exactly the documented requests (API-token Basic auth, the user,
 // ticket and comment shapes), answers with Zendesk's shapes and error shapes
