@@ -973,6 +973,8 @@ async function main() {
         PLUGINS: '',
         RATE_LIMIT_PER_MINUTE: '1000000',
         RATE_LIMIT_IP_PER_MINUTE: '1000000',
+        // Every subscriber connects from loopback: the per-address cap would refuse most of them.
+        WS_MAX_CONNECTIONS_PER_IP: '1000000',
         SHUTDOWN_TIMEOUT: '10s',
         // The bus over Redis pub/sub (and the outbox on BullMQ), as with several instances.
         ...(args.redis ? { REDIS_URL: args.redis, REDIS_KEY_PREFIX: `bench${process.pid}` } : {}),
