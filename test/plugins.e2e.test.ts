@@ -80,7 +80,8 @@ describe('Zendesk and HubSpot, end to end', () => {
     expect(ticket.comments.length).toBe(commentsBefore + 1); // only Zendesk's own comment; our copy was not posted back
     const view = await desk.admin.run(ConversationDocument, { id: conversation._id });
     const integrationMessage = view.conversation!.messages.edges.map((e) => e.node).find((m) => m.text === 'Found it, arriving tomorrow');
-    expect(integrationMessage).toMatchObject({ author: 'INTEGRATION', origin: 'zendesk' });
+    // The CRM agent's name travels with the reply (DeskApi.postReply's authorName).
+    expect(integrationMessage).toMatchObject({ author: 'INTEGRATION', origin: 'zendesk', authorName: 'Zoe Zendesk' });
 
     // A forged webhook changes nothing.
     const forged = zendesk.signedWebhook(zendesk.changeStatus(ticket.id, 'solved').payload, { secret: 'not-the-secret' });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { DeskApi, PluginLogger, PluginRequest, PluginResponse, PluginRoute, PluginState } from '../../src/plugins/contract.js';
 import type { HubSpotClient } from './client.js';
 import type { Ledger } from '../../src/plugins/contract.js';
+import { headerValue } from '../../src/plugins/contract.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyHubSpotRequest } from './signature.js';
 import { phoneKey, ticketKey, type TicketRecord } from './ticketSync.js';
 
@@ -152,8 +153,8 @@ export function hubspotWebhookRoute(deps: HubSpotWebhookDeps): PluginRoute {
         method: req.method,
         uri: deps.webhookUrl,
         rawBody: req.rawBody,
-        signature: headerOf(req, SIGNATURE_HEADER),
-        timestamp: headerOf(req, TIMESTAMP_HEADER),
+        signature: headerValue(req.headers, SIGNATURE_HEADER),
+        timestamp: headerValue(req.headers, TIMESTAMP_HEADER),
       });
       if (!verdict.ok) {
         logger.warn({ reason: verdict.reason }, 'hubspot: webhook refused');
@@ -185,9 +186,3 @@ function stripTags(html: string): string {
     .trim();
 }
 
-function headerOf(req: PluginRequest, name: string): string | undefined {
-  const direct = req.headers[name];
-  if (direct !== undefined) return direct;
-  for (const [key, value] of Object.entries(req.headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
-}

@@ -7,8 +7,8 @@
 // popularised, so receivers can reuse their verification code.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { DEDUPE_TTL_MS, definePlugin, PermanentDeliveryError, RetryLaterError } from '../../src/plugins/contract.js';
-import type { DeskApi, DomainEvent, HttpResponse, PluginContext, PluginRequest, PluginResponse, PluginState } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, definePlugin, headerValue, Ledger, parseRetryAfter, PermanentDeliveryError, RetryLaterError } from '../../src/plugins/contract.js';
+import type { DeskApi, DomainEvent, HttpResponse, PluginContext, PluginRequest, PluginResponse } from '../../src/plugins/contract.js';
 
 /** Requests signed more than this long ago (or ahead) are refused: a captured request cannot be replayed later. */
 export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
@@ -172,7 +172,7 @@ async function deliver(ctx: PluginContext<WebhookConfig>, event: DomainEvent): P
         url,
         ok: false,
         permanent: isPermanentStatus(response.status),
-        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+        retryAfterMs: parseRetryAfter(headerValue(response.headers, 'retry-after')) ?? undefined,
         error: `${url} answered ${response.status}${response.text ? `: ${response.text.slice(0, 200)}` : ''}`,
       };
     }),
@@ -204,21 +204,6 @@ function isPermanentStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 425 && status !== 429;
 }
 
-/** Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function header(req: PluginRequest, name: string): string | undefined {
-  const direct = req.headers[name];
-  if (direct !== undefined) return direct;
-  const found = Object.keys(req.headers).find((key) => key.toLowerCase() === name);
-  return found === undefined ? undefined : req.headers[found];
-}
 
 /** Checks X-Desk-Timestamp and X-Desk-Signature against the exact bytes received. */
 export function verifyWebhookSignature(
@@ -239,12 +224,11 @@ export function verifyWebhookSignature(
   return { ok: true };
 }
 
-type ProcessedMark = { state: 'processing' | 'done' | 'failed'; at: string };
 
 async function inbound(ctx: PluginContext<WebhookConfig>, req: PluginRequest): Promise<PluginResponse> {
   const verified = verifyWebhookSignature(
     ctx.config.WEBHOOK_SECRET,
-    { timestamp: header(req, 'x-desk-timestamp'), signature: header(req, 'x-desk-signature') },
+    { timestamp: headerValue(req.headers, 'x-desk-timestamp'), signature: headerValue(req.headers, 'x-desk-signature') },
     req.rawBody,
   );
   if (!verified.ok) {
@@ -267,33 +251,19 @@ async function inbound(ctx: PluginContext<WebhookConfig>, req: PluginRequest): P
   const action = parsed.data;
 
   // Senders retry when they miss our answer: the same X-Desk-Delivery is acted on once.
-  const deliveryId = header(req, 'x-desk-delivery')?.trim();
+  const deliveryId = headerValue(req.headers, 'x-desk-delivery')?.trim();
   const dedupeKey = deliveryId ? `inbound/${deliveryId.slice(0, 200)}` : null;
+  const ledger = new Ledger(ctx.state);
   if (dedupeKey) {
-    const claim = await claimDelivery(ctx.state, dedupeKey);
+    // A failed earlier try (unknown conversation, window closed) lets this one try again.
+    const claim = await ledger.claimOrReport(dedupeKey);
     if (claim === 'done') return { status: 200, body: { ok: true, duplicate: true } };
     if (claim === 'processing') return { status: 409, body: { ok: false, error: 'this delivery is being processed; retry later' } };
   }
 
   const response = await perform(ctx.desk, action).catch((error: unknown) => deskErrorResponse(ctx, error));
-  if (dedupeKey) {
-    const mark: ProcessedMark = { state: response.status === 200 ? 'done' : 'failed', at: new Date().toISOString() };
-    await ctx.state.set(dedupeKey, mark, { ttlMs: DEDUPE_TTL_MS });
-  }
+  if (dedupeKey) await ledger.settle([dedupeKey], response.status === 200 ? 'done' : 'failed');
   return response;
-}
-
-/** 'new' when this request may act; otherwise what an earlier one with the same id did. */
-async function claimDelivery(state: PluginState, key: string): Promise<'new' | 'processing' | 'done'> {
-  const processing: ProcessedMark = { state: 'processing', at: new Date().toISOString() };
-  if (await state.setIfAbsent(key, processing, { ttlMs: DEDUPE_TTL_MS })) return 'new';
-  const previous = await state.get<ProcessedMark>(key);
-  if (previous?.state === 'failed') {
-    // The earlier try failed (unknown conversation, window closed): let this one try again.
-    await state.set(key, processing, { ttlMs: DEDUPE_TTL_MS });
-    return 'new';
-  }
-  return previous?.state === 'processing' ? 'processing' : 'done';
 }
 
 async function perform(desk: DeskApi, action: InboundAction): Promise<PluginResponse> {

@@ -2,7 +2,7 @@
 // turned into the outbox's language: wait and retry (429, 5xx, 409, network)
 // or give up (422 and other 4xx, which retrying cannot fix).
 import { z } from 'zod';
-import { PermanentDeliveryError, RetryLaterError, type HttpResponse, type PluginHttpClient } from '../../src/plugins/contract.js';
+import { headerValue, parseRetryAfter, PermanentDeliveryError, RetryLaterError, type HttpResponse, type PluginHttpClient } from '../../src/plugins/contract.js';
 
 export interface ZendeskSettings {
   /** Base URL including /api/v2, without a trailing slash. */
@@ -130,20 +130,8 @@ function optionalAudit(value: unknown): ZendeskAudit | null {
   return result.success ? result.data : null;
 }
 
-function header(response: HttpResponse, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(response.headers)) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
-function retryAfter(response: HttpResponse): number | undefined {
-  const value = header(response, 'retry-after');
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
+const header = (response: HttpResponse, name: string) => headerValue(response.headers, name);
+const retryAfter = (response: HttpResponse) => parseRetryAfter(header(response, 'retry-after')) ?? undefined;
 
 /** Zendesk errors: {"error":"RecordInvalid","description":"...","details":{field:[{description}]}} or {"error":{"title","message"}}. */
 export function describeError(response: HttpResponse): string {

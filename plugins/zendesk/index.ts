@@ -4,7 +4,8 @@
 // follow. Staff replies and "solved" in Zendesk come back through a signed
 // webhook at /plugins/zendesk/webhook.
 //
-// Settings: ZENDESK_URL (https://{subdomain}.zendesk.com/api/v2), ZENDESK_EMAIL,
+// Settings: ZENDESK_URL (the account URL, https://{subdomain}.zendesk.com, with or
+// without /api/v2), ZENDESK_EMAIL,
 // ZENDESK_API_TOKEN, ZENDESK_WEBHOOK_SECRET (the webhook's signing secret);
 // optional ZENDESK_TICKET_PRIORITY, ZENDESK_TICKET_TYPE, ZENDESK_TICKET_TAGS
 // (comma list, default "whatsapp").
@@ -18,11 +19,17 @@ import { zendeskWebhookRoute } from './webhook.js';
 const blankAsMissing = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const required = (what: string) => z.preprocess(blankAsMissing, z.string({ error: `required: ${what}` }).trim().min(1, `required: ${what}`));
 
+/** Zendesk's REST API lives under /api/v2 of the account URL; people paste either. */
+export function apiBaseUrl(url: string): string {
+  const bare = url.trim().replace(/\/+$/, '');
+  return /\/api\/v2$/i.test(bare) ? bare : `${bare}/api/v2`;
+}
+
 export const zendeskConfigSchema = z
   .object({
     ZENDESK_URL: z.preprocess(
       blankAsMissing,
-      z.url({ protocol: /^https?$/, error: 'expected the API base URL, like https://acme.zendesk.com/api/v2' }),
+      z.url({ protocol: /^https?$/, error: 'expected the account URL, like https://acme.zendesk.com' }),
     ),
     ZENDESK_EMAIL: required('the email of the Zendesk user the API token belongs to'),
     ZENDESK_API_TOKEN: required('a Zendesk API token'),
@@ -38,7 +45,7 @@ export const zendeskConfigSchema = z
     ZENDESK_TICKET_TAGS: z.preprocess(blankAsMissing, z.string().default('whatsapp')),
   })
   .transform((env) => ({
-    baseUrl: env.ZENDESK_URL.replace(/\/+$/, ''),
+    baseUrl: apiBaseUrl(env.ZENDESK_URL),
     email: env.ZENDESK_EMAIL,
     apiToken: env.ZENDESK_API_TOKEN,
     webhookSecret: env.ZENDESK_WEBHOOK_SECRET,

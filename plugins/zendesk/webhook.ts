@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { DeskApi, PluginLogger, PluginRequest, PluginResponse, PluginRoute, PluginState } from '../../src/plugins/contract.js';
 import type { Ledger } from '../../src/plugins/contract.js';
-import { DEDUPE_TTL_MS } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, headerValue } from '../../src/plugins/contract.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyZendeskWebhook } from './signature.js';
 import { ownCommentKey, pendingCommentKey, ticketKey, type TicketRecord } from './ticketSync.js';
 
@@ -91,8 +91,8 @@ export function zendeskWebhookRoute(deps: ZendeskWebhookDeps): PluginRoute {
     async handler(req: PluginRequest): Promise<PluginResponse> {
       const verdict = verifyZendeskWebhook({
         secret: deps.secret,
-        signature: headerOf(req, SIGNATURE_HEADER),
-        timestamp: headerOf(req, TIMESTAMP_HEADER),
+        signature: headerValue(req.headers, SIGNATURE_HEADER),
+        timestamp: headerValue(req.headers, TIMESTAMP_HEADER),
         rawBody: req.rawBody,
       });
       if (!verdict.ok) {
@@ -136,9 +136,3 @@ export function zendeskWebhookRoute(deps: ZendeskWebhookDeps): PluginRoute {
   };
 }
 
-function headerOf(req: PluginRequest, name: string): string | undefined {
-  const direct = req.headers[name];
-  if (direct !== undefined) return direct;
-  for (const [key, value] of Object.entries(req.headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
-}

@@ -285,6 +285,13 @@ describe('zendesk plugin: settings', () => {
     expect(badPriority.error?.issues[0]?.path).toEqual(['ZENDESK_TICKET_PRIORITY']);
   });
 
+  it('takes the account URL with or without /api/v2', () => {
+    const base = { ZENDESK_EMAIL: 'a@b.c', ZENDESK_API_TOKEN: 't', ZENDESK_WEBHOOK_SECRET: 's' };
+    for (const url of ['https://acme.zendesk.com', 'https://acme.zendesk.com/', 'https://acme.zendesk.com/api/v2', 'https://acme.zendesk.com/api/v2/']) {
+      expect(zendeskConfigSchema.parse({ ...base, ZENDESK_URL: url }).baseUrl).toBe('https://acme.zendesk.com/api/v2');
+    }
+  });
+
   it('sends the configured priority, type and tags', async () => {
     const custom = await startPlugin<ZendeskConfig>(
       zendeskPlugin,

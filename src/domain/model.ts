@@ -174,6 +174,8 @@ export interface MessageDoc {
   agentId: string | null;
   /** Plugin name when the message came from an integration, so it is never echoed back to it. */
   origin: string | null;
+  /** Who wrote it when the desk has no agent record for them: the CRM agent behind an integration's reply. Absent on older messages. */
+  authorName?: string | null;
   type: MessageType;
   text: string | null;
   media: MediaRef | null;

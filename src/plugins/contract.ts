@@ -7,6 +7,8 @@ import type { DomainEvent, DomainEventType } from '../events/types.js';
 export type { DomainEvent, DomainEventType };
 export type { ConversationDoc as PluginConversation, CustomerDoc as PluginCustomer, MessageDoc as PluginMessage } from '../domain/model.js';
 export { toDate } from '../events/types.js';
+/** One reading of headers for every plugin: case-insensitive lookup, and Retry-After as milliseconds. */
+export { headerValue, parseRetryAfter } from '../http/headerValues.js';
 
 export interface PluginLogger {
   debug(obj: object | string, msg?: string): void;
@@ -111,7 +113,12 @@ export interface PluginHandlers {
   events?: DomainEventType[];
   /**
    * Called through the outbox, in order per conversation. Throw RetryLaterError
-   * (or any error) to have it retried with backoff; the event is never lost.
+   * (or any error) to have it retried with backoff, PermanentDeliveryError to
+   * give up at once. The host records each event for the plugin right after
+   * the change that raised it; once recorded, a delivery is retried (across
+   * restarts, by the sweep) until it succeeds or becomes a dead letter an admin
+   * can retry. A crash between the change and the recording, or a store that
+   * refuses the record (logged), loses that one delivery.
    */
   onEvent?(event: DomainEvent): Promise<void>;
   routes?: PluginRoute[];

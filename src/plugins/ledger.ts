@@ -27,13 +27,21 @@ export class Ledger {
    * and then call settle. False: it was handled already or is being handled.
    */
   async claim(key: string, now = Date.now()): Promise<boolean> {
-    if (await this.state.setIfAbsent(key, { status: 'processing', at: now } satisfies Claim, forAWhile)) return true;
+    return (await this.claimOrReport(key, now)) === 'claimed';
+  }
+
+  /**
+   * As claim, saying why not: 'processing' while another request still works
+   * on it (a sender may retry later), 'done' once it was handled.
+   */
+  async claimOrReport(key: string, now = Date.now()): Promise<'claimed' | 'processing' | 'done'> {
+    if (await this.state.setIfAbsent(key, { status: 'processing', at: now } satisfies Claim, forAWhile)) return 'claimed';
     const claim = await this.state.get<Claim>(key);
     if (claim?.status === 'failed' || (claim?.status === 'processing' && now - claim.at > ABANDONED_AFTER_MS)) {
       await this.state.set(key, { status: 'processing', at: now } satisfies Claim, forAWhile);
-      return true;
+      return 'claimed';
     }
-    return false;
+    return claim?.status === 'processing' ? 'processing' : 'done';
   }
 
   /** Marks claims done, or failed so that the sender's retry is acted on. */

@@ -142,6 +142,7 @@ const messageFields = {
   author: oneOf(MESSAGE_AUTHORS),
   agentId: nullableString,
   origin: nullableString,
+  authorName: nullableString,
   type: oneOf(MESSAGE_TYPES),
   text: nullableString,
   media: { type: media },

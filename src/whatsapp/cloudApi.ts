@@ -9,6 +9,7 @@
 // (docs/whatsapp.md, "Errors").
 import { characterCount, isBlank } from '../domain/text.js';
 import { z } from 'zod';
+import { parseRetryAfter } from '../http/headerValues.js';
 import type { MessageError } from '../domain/model.js';
 
 // ---------------------------------------------------------------------------
@@ -360,14 +361,7 @@ const metaErrorSchema = z.object({
 
 const sendResponseSchema = z.object({ messages: z.array(z.object({ id: z.string().min(1) })).min(1) });
 
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
-  if (value === null || value.trim() === '') return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
+export { parseRetryAfter };
 
 function parseJson(text: string): unknown {
   try {

@@ -67,8 +67,8 @@ export function createWorkflow(deps: WorkflowDeps) {
     /** The narrow desk API a plugin gets (DESIGN.md "Plugins"). */
     deskApiFor(plugin: string): DeskApi {
       return {
-        async postReply(conversationId, text) {
-          const message = await postIntegrationReply(deps, plugin, await requireConversation(deps, conversationId), text);
+        async postReply(conversationId, text, options) {
+          const message = await postIntegrationReply(deps, plugin, await requireConversation(deps, conversationId), text, options?.authorName ?? null);
           return { messageId: message._id };
         },
         async resolveConversation(conversationId) {

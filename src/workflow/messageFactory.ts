@@ -6,6 +6,7 @@ export interface DeskMessageInput {
   author: MessageAuthor;
   agentId?: string | null;
   origin?: string | null;
+  authorName?: string | null;
   type: MessageType;
   text?: string | null;
   payload?: Record<string, unknown> | null;
@@ -24,6 +25,7 @@ export function deskMessage(input: DeskMessageInput): MessageDoc {
     author: input.author,
     agentId: input.agentId ?? null,
     origin: input.origin ?? null,
+    authorName: input.authorName ?? null,
     type: input.type,
     text: input.text ?? null,
     media: null,

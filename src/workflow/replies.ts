@@ -11,6 +11,8 @@ import { jsonBytes, textProblem } from '../domain/text.js';
 
 /** Meta's limit on a text body, in characters; notes share it. */
 export const MAX_TEXT = 4096;
+/** A CRM agent's display name is shown, not trusted: longer ones are cut rather than refused, so the reply still goes out. */
+const MAX_AUTHOR_NAME = 200;
 /** A template's components, serialized: generous for any real template (Meta caps each parameter far lower), small for an attack. */
 export const MAX_TEMPLATE_COMPONENTS_BYTES = 16 * 1024;
 
@@ -52,14 +54,14 @@ async function markCustomerRead(deps: WorkflowDeps, conversationId: string): Pro
   }
 }
 
-async function reply(deps: WorkflowDeps, conversation: ConversationDoc, text: string, author: { agentId: string | null; origin: string | null }): Promise<MessageDoc> {
+async function reply(deps: WorkflowDeps, conversation: ConversationDoc, text: string, author: { agentId: string | null; origin: string | null; authorName?: string | null }): Promise<MessageDoc> {
   requireSender(deps);
   checkText(text);
   requireWindow(deps, conversation);
   const now = deps.clock.now();
   const message = await queueOutbound(
     deps,
-    deskMessage({ conversation, author: author.origin ? 'INTEGRATION' : 'AGENT', agentId: author.agentId, origin: author.origin, type: 'TEXT', text, now }),
+    deskMessage({ conversation, author: author.origin ? 'INTEGRATION' : 'AGENT', agentId: author.agentId, origin: author.origin, authorName: author.authorName ?? null, type: 'TEXT', text, now }),
   );
   await noteFirstResponse(deps, conversation, author.agentId, now);
   await markCustomerRead(deps, conversation._id);
@@ -72,8 +74,8 @@ export async function sendReply(deps: WorkflowDeps, viewer: AgentDoc, conversati
 }
 
 /** A reply written by a human in a CRM, arriving through its plugin. */
-export async function postIntegrationReply(deps: WorkflowDeps, plugin: string, conversation: ConversationDoc, text: string): Promise<MessageDoc> {
-  return reply(deps, conversation, text, { agentId: null, origin: plugin });
+export async function postIntegrationReply(deps: WorkflowDeps, plugin: string, conversation: ConversationDoc, text: string, authorName: string | null = null): Promise<MessageDoc> {
+  return reply(deps, conversation, text, { agentId: null, origin: plugin, authorName: authorName?.trim().slice(0, MAX_AUTHOR_NAME) || null });
 }
 
 /** Templates are allowed in or out of the 24-hour window. */

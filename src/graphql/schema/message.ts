@@ -38,6 +38,11 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
       resolve: (m, _args, ctx) => (m.agentId ? ctx.loaders.agent.load(m.agentId) : null),
     }),
     origin: t.exposeString('origin', { nullable: true, description: 'The integration a message came from, for INTEGRATION messages.' }),
+    authorName: t.string({
+      nullable: true,
+      description: 'For INTEGRATION messages: the name of the person who wrote the reply in the other system (a CRM agent), when it said.',
+      resolve: (m) => m.authorName ?? null,
+    }),
     type: t.expose('type', { type: MessageTypeEnum }),
     text: t.exposeString('text', { nullable: true }),
     media: t.field({ type: Media, nullable: true, resolve: (m) => m.media }),
