@@ -4,10 +4,10 @@
 import { z } from 'zod';
 import { parseBusinessHours, type BusinessHours } from './domain/businessHours.js';
 import { parseDuration } from './domain/duration.js';
+import { ASSIGNMENT_POLICIES, type AssignmentPolicyName } from './domain/routing.js';
 import { checkSecretStrength, coreSecrets } from './secretStrength.js';
 
-export const ASSIGNMENT_POLICIES = ['round_robin', 'least_loaded', 'manual'] as const;
-export type AssignmentPolicyName = (typeof ASSIGNMENT_POLICIES)[number];
+export { ASSIGNMENT_POLICIES, type AssignmentPolicyName };
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 

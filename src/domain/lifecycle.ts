@@ -1,5 +1,6 @@
-// Conversation lifecycle: every status change the desk makes is checked here,
-// so the rules live in one place and the workflow cannot drift from them.
+// Conversation lifecycle: which status each change may start from and where it
+// leads. The repository states these as the precondition of its atomic updates
+// (store/repositories/conversations.ts), so the rules live in one place.
 import type { ConversationStatus } from './model.js';
 
 export type Transition = 'assign' | 'requeue' | 'resolve' | 'reopen' | 'transfer';
@@ -20,16 +21,6 @@ const TARGET: Record<Transition, ConversationStatus> = {
   reopen: 'QUEUED',
 };
 
-export class TransitionError extends Error {
-  constructor(
-    readonly transition: Transition,
-    readonly from: ConversationStatus,
-  ) {
-    super(`cannot ${transition} a conversation that is ${from}`);
-    this.name = 'TransitionError';
-  }
-}
-
 /** The statuses a transition may start from: use as the precondition of the atomic update. */
 export function allowedFrom(transition: Transition): ConversationStatus[] {
   return [...ALLOWED[transition]];
@@ -37,10 +28,6 @@ export function allowedFrom(transition: Transition): ConversationStatus[] {
 
 export function targetOf(transition: Transition): ConversationStatus {
   return TARGET[transition];
-}
-
-export function assertTransition(transition: Transition, from: ConversationStatus): void {
-  if (!ALLOWED[transition].includes(from)) throw new TransitionError(transition, from);
 }
 
 export type ReopenDecision = 'reopen' | 'open_new';

@@ -1,8 +1,13 @@
 // Routing policy as MongoDB documents: which agents may take a conversation
 // and in what order they are tried. The assignment itself is an atomic
 // findOneAndUpdate using this filter and sort, so capacity is never exceeded.
-import type { AssignmentPolicyName } from '../config.js';
-import type { Filter, Sort } from '../store/port.js';
+// Pure: plain documents that the store port's Filter and Sort accept.
+
+export const ASSIGNMENT_POLICIES = ['round_robin', 'least_loaded', 'manual'] as const;
+export type AssignmentPolicyName = (typeof ASSIGNMENT_POLICIES)[number];
+
+type Filter = Record<string, unknown>;
+type Sort = Record<string, 1 | -1>;
 
 /** ONLINE and below capacity; `$expr` keeps the capacity check inside the one atomic update. */
 export function eligibleAgentFilter(extra: Filter = {}): Filter {

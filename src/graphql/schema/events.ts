@@ -6,7 +6,7 @@ const LIVE_EVENTS = Symbol('live events');
 
 /**
  * A subscription's source stream that also states its filter, so a fan-out
- * (src/http/subscriptionHub.ts) can serve thousands of subscribers from one
+ * (src/graphql/subscriptionHub.ts) can serve thousands of subscribers from one
  * bus listener by asking `accepts` instead of iterating each stream.
  * Iterated, it behaves as any source stream (yoga over SSE does that).
  */
