@@ -28,6 +28,7 @@ export function createWorkflow(deps: WorkflowDeps) {
   let sweeper: ReturnType<typeof startSweeper> | null = null;
 
   return {
+    deps,
 
     async receiveMessage(input: InboundInput) {
       const result = await perCustomer(input.from, () => ingestInbound(deps, input));
