@@ -16,6 +16,7 @@ import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
 import { createSubscriptionHub, type SubscriptionHub } from './graphql/subscriptionHub.js';
 import { consoleIsBuilt, consoleRoutes, defaultConsoleRoot } from './http/console.js';
+import { createSignInThrottle } from './http/rateLimit.js';
 import { BODY_LIMIT, createHttpServer, type HttpServer } from './http/server.js';
 import { createBudget } from './http/rateLimit.js';
 import { DeskError } from './domain/errors.js';
@@ -194,6 +195,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     integrations: () => plugins.integrations(),
     retryIntegration: (name) => plugins.retryDeadLetters(name),
+    signInThrottle: createSignInThrottle({
+      attemptsPerEmail: config.auth.attemptsPerEmail,
+      attemptsPerIp: config.auth.attemptsPerIp,
+      windowMs: config.auth.attemptWindowMs,
+      redis,
+      keyPrefix: `${config.redisKeyPrefix}:ratelimit`,
+      logger,
+    }),
   };
 
   const consoleRoot = defaultConsoleRoot();
@@ -202,8 +211,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     config,
     schema,
     subscriptionHub: subscriptions,
-    authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? repos.agents.byTokenHash(hashToken(token)) : null),
-    createContext: (viewer: AgentDoc | null, transport) => ({ viewer, services, loaders: createLoaders(repos, { cache: transport === 'http' }) }),
+    authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? workflow.authenticate(token) : null),
+    createContext: (viewer: AgentDoc | null, transport, credentials) => ({ viewer, services, credentials, loaders: createLoaders(repos, { cache: transport === 'http' }) }),
     async ready() {
       await store.ping();
       const down = dependencies.down();

@@ -133,6 +133,11 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS_PER_IP: positiveInt(50),
   WS_MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0').optional()),
   SHUTDOWN_TIMEOUT: duration('15s'),
+
+  SESSION_TTL: duration('12h'),
+  SIGN_IN_ATTEMPTS_PER_EMAIL: positiveInt(10),
+  SIGN_IN_ATTEMPTS_PER_IP: positiveInt(50),
+  SIGN_IN_WINDOW: duration('15m'),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -184,6 +189,8 @@ export interface Config {
     assignmentPolicy: AssignmentPolicyName;
     reopenWindowMs: number;
     requeueOnOffline: boolean;
+    /** SESSION_TTL: how long a signIn session lasts. */
+    sessionTtlMs: number;
     survey: {
       enabled: boolean;
       text: string;
@@ -216,6 +223,8 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
+  /** signIn: how many attempts an email and an IP get per window. */
+  auth: { attemptsPerEmail: number; attemptsPerIp: number; attemptWindowMs: number };
   /** The raw environment, for plugins' own configSchema. */
   pluginEnv: Record<string, string | undefined>;
   /** Secrets below their minimum length, outside production (where they stop start-up instead). */
@@ -309,6 +318,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       assignmentPolicy: env.ASSIGNMENT_POLICY,
       reopenWindowMs: env.REOPEN_WINDOW,
       requeueOnOffline: env.REQUEUE_ON_OFFLINE,
+      sessionTtlMs: env.SESSION_TTL,
       survey: {
         enabled: env.SURVEY_ENABLED,
         text: env.SURVEY_TEXT,
@@ -333,6 +343,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     ws: { maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxConnections: env.WS_MAX_CONNECTIONS ?? null },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     outbox: { leaseMs: env.OUTBOX_LEASE, sweepIntervalMs: env.OUTBOX_SWEEP_INTERVAL },
+    auth: {
+      attemptsPerEmail: env.SIGN_IN_ATTEMPTS_PER_EMAIL,
+      attemptsPerIp: env.SIGN_IN_ATTEMPTS_PER_IP,
+      attemptWindowMs: env.SIGN_IN_WINDOW,
+    },
     pluginEnv: { ...environment },
     secretWarnings: [],
   };

@@ -46,6 +46,8 @@ export async function populateHistory(store: Store, options: { scale: number; se
       capacity: 5,
       activeConversations: 0,
       tokenHash: `hash${i}`,
+      passwordHash: null,
+      active: true,
       lastAssignedAt: null,
       statusChangedAt: created,
       createdAt: created,

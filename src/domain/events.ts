@@ -4,12 +4,13 @@
 // reporting log stores the same type names.
 import type { AgentDoc, AgentStatus, ConversationDoc, CustomerDoc, Feedback, MessageDoc } from './model.js';
 
-/** An agent as it may travel in events: never the token hash. */
-export type AgentView = Omit<AgentDoc, 'tokenHash'>;
+/** An agent as it may travel in events: never a credential hash. */
+export type AgentView = Omit<AgentDoc, 'tokenHash' | 'passwordHash'>;
 
 export function agentView(agent: AgentDoc): AgentView {
-  const { tokenHash: _hidden, ...view } = agent;
-  return view;
+  const { tokenHash: _token, passwordHash: _password, ...view } = agent;
+  // Agents stored before deactivation existed have no `active`: they are active.
+  return { ...view, active: view.active !== false };
 }
 
 /** Who moved a conversation to an agent. */
@@ -36,7 +37,7 @@ export type DomainEvent =
   /** To an agent; `fromAgentId` is set on a transfer. */
   | (AboutConversation & { type: 'conversation.assigned'; agent: AgentView; by: AssignedBy; fromAgentId: string | null })
   /** Back to the queue from `fromAgentId` (REQUEUE_ON_OFFLINE). */
-  | (AboutConversation & { type: 'conversation.unassigned'; fromAgentId: string; reason: 'requeue_offline' })
+  | (AboutConversation & { type: 'conversation.unassigned'; fromAgentId: string; reason: 'requeue_offline' | 'deactivated' })
   /** The first human reply of the cycle (greetings, surveys and notes never are). */
   | (AboutConversation & { type: 'conversation.first_response'; agentId: string | null })
   /** `by`: the agent id, or `plugin:<name>`. */
@@ -48,6 +49,8 @@ export type DomainEvent =
   | (AboutConversation & { type: 'feedback.commented'; feedback: Feedback })
   /** A new agent (`previousStatus` null) or a status change. */
   | (EventBase & { type: 'agent.status'; agent: AgentView; previousStatus: AgentStatus | null })
+  /** Anything else about an agent changed: name, capacity, role, password, `active`, `activeConversations`. */
+  | (EventBase & { type: 'agent.updated'; agent: AgentView })
   /**
    * An agent's credentials changed (deactivated, token rotated, session
    * ended): every instance re-checks that agent's open graphql-ws sockets and

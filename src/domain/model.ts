@@ -52,8 +52,32 @@ export interface AgentDoc {
   activeConversations: number;
   /** sha256 of the bearer token; the token itself is never stored. */
   tokenHash: string;
+  /** scrypt hash for signIn (see workflow/passwords.ts); null: this agent signs in with its API token only. */
+  passwordHash: string | null;
+  /** False once an admin deactivated the agent: every credential refused, never assigned. */
+  active: boolean;
   lastAssignedAt: Date | null;
   statusChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A signed-in browser: the session token is handed out once and stored only as its sha256. */
+export interface SessionDoc {
+  _id: string;
+  agentId: string;
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** A reply an agent inserts by its shortcut ("/refund"). */
+export interface CannedResponseDoc {
+  _id: string;
+  /** Lower case letters, digits, "-" and "_"; unique. */
+  shortcut: string;
+  text: string;
+  createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -9,9 +9,9 @@ export type AssignmentPolicyName = (typeof ASSIGNMENT_POLICIES)[number];
 type Filter = Record<string, unknown>;
 type Sort = Record<string, 1 | -1>;
 
-/** ONLINE and below capacity; `$expr` keeps the capacity check inside the one atomic update. */
+/** Active, ONLINE and below capacity; `$expr` keeps the capacity check inside the one atomic update. */
 export function eligibleAgentFilter(extra: Filter = {}): Filter {
-  return { ...extra, status: 'ONLINE', $expr: { $lt: ['$activeConversations', '$capacity'] } };
+  return { ...extra, status: 'ONLINE', active: { $ne: false }, $expr: { $lt: ['$activeConversations', '$capacity'] } };
 }
 
 /**

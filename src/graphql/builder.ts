@@ -10,6 +10,15 @@ import type { GraphQLContext } from './context.js';
 /** The context of a field behind `authenticated` or `admin`: the viewer is known (t.withAuth narrows to it). */
 export type AuthenticatedContext = GraphQLContext & { viewer: AgentDoc };
 
+/**
+ * The `field` a client highlights: the argument's name, or for an input
+ * object the path inside it (`createAgent(input: {email})` → "email").
+ */
+function fieldOf(path: readonly PropertyKey[]): string | undefined {
+  const names = (path.length > 1 ? path.slice(1) : path).map(String);
+  return names.length ? names.join('.') : undefined;
+}
+
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   AuthScopes: { authenticated: boolean; admin: boolean };
@@ -30,7 +39,10 @@ export const builder = new SchemaBuilder<{
   },
   relay: { clientMutationId: 'omit', cursorType: 'String', nodeQueryOptions: false, nodesQueryOptions: false },
   zod: {
-    validationError: (error) => badInput(error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')),
+    validationError: (error) => {
+      const first = error.issues[0];
+      return badInput(error.issues.map((i) => `${fieldOf(i.path) ?? 'input'}: ${i.message}`).join('; '), first ? fieldOf(first.path) : undefined);
+    },
   },
 });
 

@@ -1,5 +1,6 @@
 import type { AgentDoc } from '../domain/model.js';
 import type { EventBus } from '../events/types.js';
+import type { SignInThrottle } from '../http/rateLimit.js';
 import type { JobQueue } from '../jobs/port.js';
 import type { Repositories } from '../store/repositories/index.js';
 import type { Workflow } from '../workflow/index.js';
@@ -25,10 +26,19 @@ export interface DeskServices {
   metrics(query: { from: Date; to: Date; agentId: string | null }, viewerId: string): Promise<unknown>;
   integrations(): Promise<IntegrationStatus[]>;
   retryIntegration(name: string): Promise<number>;
+  signInThrottle: SignInThrottle;
+}
+
+/** How the caller reached us: what signIn throttles by and what signOut ends. */
+export interface RequestCredentials {
+  /** The bearer token presented, or null when anonymous. */
+  token: string | null;
+  ip: string;
 }
 
 export interface GraphQLContext {
   viewer: AgentDoc | null;
   services: DeskServices;
   loaders: Loaders;
+  credentials: RequestCredentials;
 }

@@ -82,7 +82,7 @@ export function graphqlRoute(options: GraphqlRouteOptions): GraphqlRoute {
             reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
             return sendGraphqlError(reply, 401, 'Unknown or revoked token', 'UNAUTHENTICATED');
           }
-          options.settle(request, { viewer, transport: 'http' });
+          options.settle(request, { viewer, transport: 'http', credentials: { token: credentials.kind === 'bearer' ? credentials.token : null, ip: request.ip } });
         }
 
         // Yoga gets a fetch Request built from what Fastify already read: yoga's

@@ -224,7 +224,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
           // 4403 Forbidden: graphql-ws's answer to `false` from onConnect.
           return false;
         }
-        options.settle(ctx.extra.request, { viewer, transport: 'ws' });
+        options.settle(ctx.extra.request, { viewer, transport: 'ws', credentials: { token: credentials.token, ip } });
         connections.set(ctx, { viewer, token: credentials.token });
         return true;
       },

@@ -27,13 +27,13 @@ export interface GraphqlRateLimiter {
 
 const WINDOW_SECONDS = 60;
 
-function limiter(points: number, keyPrefix: string, redis: Redis | null | undefined): RateLimiterAbstract {
-  const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix });
+function limiter(points: number, keyPrefix: string, redis: Redis | null | undefined, windowSeconds = WINDOW_SECONDS): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ points, duration: windowSeconds, keyPrefix });
   if (!redis) return memory;
   return new RateLimiterRedis({
     storeClient: redis,
     points,
-    duration: WINDOW_SECONDS,
+    duration: windowSeconds,
     keyPrefix,
     // Fail over to the in-process counter at once instead of queueing behind a reconnecting client.
     rejectIfRedisNotReady: true,
@@ -41,12 +41,14 @@ function limiter(points: number, keyPrefix: string, redis: Redis | null | undefi
   });
 }
 
-/** Tokens are secrets: counters are keyed by a digest, so Redis never holds one. */
+/** Tokens (and emails) are not for Redis to hold: counters are keyed by a digest. */
 function tokenKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
-async function spend(which: 'token' | 'ip', rl: RateLimiterAbstract, key: string, logger: Logger): Promise<RateLimitVerdict> {
+type Refusal<W extends string> = { allowed: false; retryAfterSeconds: number; limitedBy: W };
+
+async function spend<W extends string>(which: W, rl: RateLimiterAbstract, key: string, logger: Logger): Promise<{ allowed: true } | Refusal<W>> {
   try {
     await rl.consume(key);
     return { allowed: true };
@@ -71,16 +73,55 @@ export function createBudget(options: { perMinute: number; redis?: Redis | null;
   return { consume: (key) => spend('token', rl, key, options.logger) };
 }
 
+/** The refusal that lasts longest, or allowed when there is none. */
+function strictest<W extends string>(verdicts: Array<{ allowed: true } | Refusal<W>>): { allowed: true } | Refusal<W> {
+  const refusals = verdicts.filter((v): v is Refusal<W> => !v.allowed);
+  if (refusals.length === 0) return { allowed: true };
+  return refusals.reduce((longest, v) => (v.retryAfterSeconds > longest.retryAfterSeconds ? v : longest));
+}
+
 export function createGraphqlRateLimiter(options: RateLimitOptions): GraphqlRateLimiter {
   const byToken = limiter(options.perTokenPerMinute, `${options.keyPrefix}:token`, options.redis);
   const byIp = limiter(options.perIpPerMinute, `${options.keyPrefix}:ip`, options.redis);
-
   return {
     async consume(ip, token) {
-      const verdicts = await Promise.all([spend('ip', byIp, ip, options.logger), token === null ? ({ allowed: true } as const) : spend('token', byToken, tokenKey(token), options.logger)]);
-      const refusals = verdicts.filter((v): v is Extract<RateLimitVerdict, { allowed: false }> => !v.allowed);
-      if (refusals.length === 0) return { allowed: true };
-      return refusals.reduce((longest, v) => (v.retryAfterSeconds > longest.retryAfterSeconds ? v : longest));
+      return strictest<'token' | 'ip'>(
+        await Promise.all([spend('ip', byIp, ip, options.logger), token === null ? ({ allowed: true } as const) : spend('token', byToken, tokenKey(token), options.logger)]),
+      );
+    },
+  };
+}
+
+export interface SignInThrottleOptions {
+  attemptsPerEmail: number;
+  attemptsPerIp: number;
+  windowMs: number;
+  redis?: Redis | null;
+  keyPrefix: string;
+  logger: Logger;
+}
+
+export type SignInVerdict = { allowed: true } | Refusal<'email' | 'ip'>;
+
+/** signIn attempts, per email and per client IP, so neither one account nor one address can be guessed at speed. */
+export interface SignInThrottle {
+  /** Spends one attempt from the IP's and the email's budgets. */
+  attempt(ip: string, email: string): Promise<SignInVerdict>;
+  /** A successful sign-in gives the email its whole budget back (the IP's stays spent). */
+  succeeded(email: string): Promise<void>;
+}
+
+export function createSignInThrottle(options: SignInThrottleOptions): SignInThrottle {
+  const windowSeconds = Math.max(1, Math.ceil(options.windowMs / 1000));
+  const byEmail = limiter(options.attemptsPerEmail, `${options.keyPrefix}:signin-email`, options.redis, windowSeconds);
+  const byIp = limiter(options.attemptsPerIp, `${options.keyPrefix}:signin-ip`, options.redis, windowSeconds);
+  const emailKey = (email: string) => tokenKey(email.trim().toLowerCase());
+  return {
+    async attempt(ip, email) {
+      return strictest<'email' | 'ip'>(await Promise.all([spend('ip', byIp, ip, options.logger), spend('email', byEmail, emailKey(email), options.logger)]));
+    },
+    async succeeded(email) {
+      await byEmail.delete(emailKey(email)).catch((error: unknown) => options.logger.warn({ err: error }, 'could not reset the sign-in attempts of an email'));
     },
   };
 }

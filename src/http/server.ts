@@ -45,7 +45,7 @@ export interface HttpServerOptions {
   /** A bearer token → the agent it belongs to; null when no agent has it. */
   authenticate(token: string | null): Promise<AgentDoc | null>;
   /** The GraphQL context for one operation; the server adds nothing of its own to it. */
-  createContext(viewer: AgentDoc | null, transport: Transport): object;
+  createContext(viewer: AgentDoc | null, transport: Transport, credentials: Principal['credentials']): object;
   /** Resolves when the store is reachable; the rejection's message becomes /readyz's reason. */
   ready(): Promise<void>;
   metricsRegistry: Registry;

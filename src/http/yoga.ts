@@ -15,6 +15,8 @@ export type Transport = 'http' | 'ws';
 export interface Principal {
   viewer: AgentDoc | null;
   transport: Transport;
+  /** The bearer token presented (null: anonymous) and the client's address. */
+  credentials: { token: string | null; ip: string };
 }
 
 /**
@@ -32,7 +34,7 @@ export interface GraphqlYogaOptions {
   config: Pick<Config, 'isProduction' | 'graphql' | 'corsOrigins'>;
   logger: Logger;
   principalOf(req: object): Principal | undefined;
-  createContext(viewer: AgentDoc | null, transport: Transport): object;
+  createContext(viewer: AgentDoc | null, transport: Transport, credentials: Principal['credentials']): object;
 }
 
 /** Directive and token ceilings have no setting of their own: generous for any real client, small for an attack. */
@@ -141,7 +143,7 @@ export function createGraphqlYoga(options: GraphqlYogaOptions): GraphqlYoga {
     context: ({ req }) => {
       const principal = options.principalOf(req);
       if (!principal) throw new Error('GraphQL request reached yoga without a settled principal');
-      return options.createContext(principal.viewer, principal.transport) as Record<string, unknown>;
+      return options.createContext(principal.viewer, principal.transport, principal.credentials) as Record<string, unknown>;
     },
     plugins: [
       EnvelopArmorPlugin({

@@ -14,6 +14,9 @@ export const COLLECTIONS = {
   /** Durable per-plugin delivery log and small plugin state. */
   pluginDeliveries: 'plugin_deliveries',
   pluginState: 'plugin_state',
+  /** Signed-in browsers (signIn); API tokens live on the agent. */
+  sessions: 'sessions',
+  cannedResponses: 'canned_responses',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -40,5 +43,7 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
   conversation_events: [{ key: { type: 1, at: 1 } }, { key: { conversationId: 1, at: 1 } }, { key: { agentId: 1, at: 1 } }],
   pending_statuses: [{ key: { whatsappId: 1, status: 1 }, unique: true }, { key: { receivedAt: 1 } }],
   plugin_deliveries: [{ key: { plugin: 1, orderingKey: 1, seq: 1 } }, { key: { plugin: 1, state: 1 } }],
+  sessions: [{ key: { tokenHash: 1 }, unique: true }, { key: { agentId: 1, expiresAt: 1 } }],
+  canned_responses: [{ key: { shortcut: 1 }, unique: true }],
   plugin_state: [{ key: { plugin: 1, key: 1 }, unique: true }, { key: { expiresAt: 1 } }],
 };

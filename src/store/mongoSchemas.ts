@@ -18,6 +18,7 @@ import {
   MESSAGE_DIRECTIONS,
   MESSAGE_TYPES,
   type AgentDoc,
+  type CannedResponseDoc,
   type ConversationDoc,
   type ConversationEventDoc,
   type CustomerDoc,
@@ -26,6 +27,7 @@ import {
   type MediaRef,
   type MessageDoc,
   type MessageError,
+  type SessionDoc,
   type SurveyState,
 } from '../domain/model.js';
 import { COLLECTIONS } from './collections.js';
@@ -94,6 +96,8 @@ const agentFields = {
   capacity: { type: Number, required: true, min: 0 },
   activeConversations: { type: Number, required: true, min: 0 },
   tokenHash: requiredString,
+  passwordHash: nullableString,
+  active: { type: Boolean, required: true },
   lastAssignedAt: nullableDate,
   statusChangedAt: requiredDate,
   createdAt: requiredDate,
@@ -168,6 +172,23 @@ const conversationEventFields = {
   data: { type: Schema.Types.Mixed },
 } satisfies Fields<ConversationEventDoc>;
 
+const sessionFields = {
+  _id: id,
+  agentId: requiredString,
+  tokenHash: requiredString,
+  createdAt: requiredDate,
+  expiresAt: requiredDate,
+} satisfies Fields<SessionDoc>;
+
+const cannedResponseFields = {
+  _id: id,
+  shortcut: requiredString,
+  text: requiredString,
+  createdBy: nullableString,
+  createdAt: requiredDate,
+  updatedAt: requiredDate,
+} satisfies Fields<CannedResponseDoc>;
+
 /** The collections with a domain shape; any other (plugin state, dedupe ids, pending statuses) is free-form. */
 const DOMAIN_FIELDS: Record<string, Record<string, unknown>> = {
   [COLLECTIONS.agents]: agentFields,
@@ -175,6 +196,8 @@ const DOMAIN_FIELDS: Record<string, Record<string, unknown>> = {
   [COLLECTIONS.conversations]: conversationFields,
   [COLLECTIONS.messages]: messageFields,
   [COLLECTIONS.conversationEvents]: conversationEventFields,
+  [COLLECTIONS.sessions]: sessionFields,
+  [COLLECTIONS.cannedResponses]: cannedResponseFields,
 };
 
 /** The schema of a collection, with its indexes declared (built by createMongoStore). */

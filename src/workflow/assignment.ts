@@ -75,20 +75,20 @@ export async function assignTo(deps: WorkflowDeps, conversationId: string, agent
     await deps.repos.agents.releaseCapacity(agentId, now);
     throw conflict('conversation changed while assigning: try again');
   }
-  if (from) await deps.repos.agents.releaseCapacity(from, now);
+  if (from) await transitions.releaseCapacity(deps, from, now);
   // The previous agent has room again.
   if (from) await drainQueue(deps);
   return moved;
 }
 
-/** REQUEUE_ON_OFFLINE: an agent going offline hands their conversations back to the queue. */
-export async function requeueAgent(deps: WorkflowDeps, agentId: string): Promise<number> {
+/** REQUEUE_ON_OFFLINE (an agent going offline) and deactivation hand the agent's conversations back to the queue. */
+export async function requeueAgent(deps: WorkflowDeps, agentId: string, reason: 'requeue_offline' | 'deactivated' = 'requeue_offline'): Promise<number> {
   let count = 0;
   for (const conversation of await deps.repos.conversations.assignedTo(agentId)) {
     const now = deps.clock.now();
-    const requeued = await transitions.requeueConversation(deps, conversation._id, agentId, now);
+    const requeued = await transitions.requeueConversation(deps, conversation._id, agentId, now, reason);
     if (!requeued) continue;
-    await deps.repos.agents.releaseCapacity(agentId, now);
+    await transitions.releaseCapacity(deps, agentId, now);
     count++;
   }
   return count;

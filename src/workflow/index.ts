@@ -4,7 +4,19 @@ import { forbidden, notFound, unavailable } from '../domain/errors.js';
 import type { AgentDoc, AgentStatus } from '../domain/model.js';
 import type { DeadLetter } from '../jobs/port.js';
 import type { DeskApi } from '../plugins/contract.js';
-import { createAgent, revokeSockets, setAgentStatus, type CreateAgentInput } from './agents.js';
+import {
+  createAgent,
+  deactivateAgent,
+  reactivateAgent,
+  revokeSockets,
+  rotateAgentToken,
+  setAgentStatus,
+  updateAgent,
+  type CreateAgentInput,
+  type UpdateAgentInput,
+} from './agents.js';
+import { createCannedResponse, deleteCannedResponse, listCannedResponses, updateCannedResponse } from './cannedResponses.js';
+import { authenticate, changePassword, signIn, signOut } from './sessions.js';
 import { assignByPolicy, assignTo, claim } from './assignment.js';
 import { authorizeMetrics, findVisible, loadVisible, type MetricsQuery, type Viewer } from './access.js';
 import type { WorkflowDeps } from './deps.js';
@@ -38,7 +50,22 @@ export function createWorkflow(deps: WorkflowDeps) {
     receiveStatus: (input: StatusInput) => ingestStatus(deps, input),
 
     createAgent: (input: CreateAgentInput) => createAgent(deps, input),
-    setAgentStatus: (viewer: AgentDoc, status: AgentStatus) => setAgentStatus(deps, viewer, status),
+    setAgentStatus: (viewer: AgentDoc, status: AgentStatus, agentId: string | null = null) => setAgentStatus(deps, viewer, status, agentId),
+    updateAgent: (viewer: AgentDoc, agentId: string, input: UpdateAgentInput) => updateAgent(deps, viewer, agentId, input),
+    deactivateAgent: (viewer: AgentDoc, agentId: string) => deactivateAgent(deps, viewer, agentId),
+    reactivateAgent: (agentId: string) => reactivateAgent(deps, agentId),
+    rotateAgentToken: (viewer: AgentDoc, agentId: string) => rotateAgentToken(deps, viewer, agentId),
+
+    authenticate: (token: string) => authenticate(deps, token),
+    signIn: (email: string, password: string) => signIn(deps, email, password),
+    signOut: (viewer: AgentDoc, token: string | null) => signOut(deps, viewer, token),
+    changePassword: (viewer: AgentDoc, currentPassword: string, newPassword: string, token: string | null) =>
+      changePassword(deps, viewer, currentPassword, newPassword, token),
+
+    cannedResponses: (search: string | null) => listCannedResponses(deps, search),
+    createCannedResponse: (viewer: AgentDoc, input: { shortcut: string; text: string }) => createCannedResponse(deps, viewer, input),
+    updateCannedResponse: (id: string, input: { shortcut?: string | null; text?: string | null }) => updateCannedResponse(deps, id, input),
+    deleteCannedResponse: (id: string) => deleteCannedResponse(deps, id),
     /** Closes, on every instance, the agent's graphql-ws sockets whose credentials stopped working. */
     revokeSockets: (agentId: string) => revokeSockets(deps, agentId),
 

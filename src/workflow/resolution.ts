@@ -18,7 +18,7 @@ export async function resolveConversation(deps: WorkflowDeps, conversation: Conv
     throw conflict(`conversation is ${current?.status ?? 'gone'}`);
   }
   const heldBy = resolved.assigneeId;
-  if (heldBy) await deps.repos.agents.releaseCapacity(heldBy, now);
+  if (heldBy) await transitions.releaseCapacity(deps, heldBy, now);
   if (surveyOwed) resolved = (await sendSurvey(deps, resolved)) ?? resolved;
   if (heldBy) await drainQueue(deps);
   return resolved;

@@ -8,7 +8,7 @@
 import { agentView, type AssignedBy } from '../domain/events.js';
 import type { AgentDoc, AgentStatus, ConversationDoc, CustomerDoc, Feedback, MessageDoc, MessageError, DeliveryStatus } from '../domain/model.js';
 import { newId } from '../store/ids.js';
-import type { NewAgent } from '../store/repositories/agents.js';
+import type { AgentChanges, NewAgent } from '../store/repositories/agents.js';
 import type { WorkflowDeps } from './deps.js';
 
 const stamp = (at: Date) => ({ id: newId(), at });
@@ -55,17 +55,25 @@ export async function assignConversation(
   if (assigned) {
     await deps.dispatch([
       { ...stamp(at), type: 'conversation.assigned', conversation: assigned, customer: await customerOf(deps, assigned), agent: agentView(agent), by, fromAgentId },
+      // The capacity the caller claimed is now in use: the agent's activeConversations changed.
+      { ...stamp(at), type: 'agent.updated', agent: agentView(agent) },
     ]);
   }
   return assigned;
 }
 
-/** ASSIGNED → QUEUED, taken from `fromAgentId` (REQUEUE_ON_OFFLINE). The caller frees the agent's capacity. */
-export async function requeueConversation(deps: WorkflowDeps, conversationId: string, fromAgentId: string, at: Date): Promise<ConversationDoc | null> {
+/** ASSIGNED → QUEUED, taken from `fromAgentId` (REQUEUE_ON_OFFLINE, deactivation). The caller frees the agent's capacity. */
+export async function requeueConversation(
+  deps: WorkflowDeps,
+  conversationId: string,
+  fromAgentId: string,
+  at: Date,
+  reason: 'requeue_offline' | 'deactivated' = 'requeue_offline',
+): Promise<ConversationDoc | null> {
   const requeued = await deps.repos.conversations.requeue(conversationId, fromAgentId, at);
   if (requeued) {
     await deps.dispatch([
-      { ...stamp(at), type: 'conversation.unassigned', conversation: requeued, customer: await customerOf(deps, requeued), fromAgentId, reason: 'requeue_offline' },
+      { ...stamp(at), type: 'conversation.unassigned', conversation: requeued, customer: await customerOf(deps, requeued), fromAgentId, reason },
     ]);
   }
   return requeued;
@@ -118,6 +126,29 @@ export async function changeAgentStatus(deps: WorkflowDeps, agentId: string, sta
   if (!before) return null;
   const after: AgentDoc = { ...before, status, statusChangedAt: at, updatedAt: at };
   await deps.dispatch([{ ...stamp(at), type: 'agent.status', agent: agentView(after), previousStatus: before.status }]);
+  return after;
+}
+
+/** One unit of the agent's capacity back (their conversation was resolved, requeued or transferred away). */
+export async function releaseCapacity(deps: WorkflowDeps, agentId: string, at: Date): Promise<AgentDoc | null> {
+  const released = await deps.repos.agents.releaseCapacity(agentId, at);
+  if (released) await deps.dispatch([{ ...stamp(at), type: 'agent.updated', agent: agentView(released) }]);
+  return released;
+}
+
+/** Name, capacity, role or password (admins). Null for an unknown agent. */
+export async function updateAgent(deps: WorkflowDeps, agentId: string, changes: AgentChanges, at: Date): Promise<AgentDoc | null> {
+  const updated = await deps.repos.agents.update(agentId, changes, at);
+  if (updated) await deps.dispatch([{ ...stamp(at), type: 'agent.updated', agent: agentView(updated) }]);
+  return updated;
+}
+
+/** Deactivation (false) or reactivation (true). Null when the agent is unknown or already so. */
+export async function setAgentActive(deps: WorkflowDeps, agentId: string, active: boolean, at: Date): Promise<AgentDoc | null> {
+  const before = await deps.repos.agents.setActive(agentId, active, at);
+  if (!before) return null;
+  const after: AgentDoc = { ...before, active, updatedAt: at };
+  await deps.dispatch([{ ...stamp(at), type: 'agent.updated', agent: agentView(after) }]);
   return after;
 }
 

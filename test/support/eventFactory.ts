@@ -91,6 +91,7 @@ export function buildAgent(overrides: Partial<AgentView> = {}): AgentView {
     status: 'ONLINE',
     capacity: 5,
     activeConversations: 0,
+    active: true,
     lastAssignedAt: null,
     statusChangedAt: now,
     createdAt: now,
@@ -101,9 +102,9 @@ export function buildAgent(overrides: Partial<AgentView> = {}): AgentView {
 
 /** An agent as stored: the event view plus a token hash (`hash-<id>` unless given). */
 export function buildAgentDoc(overrides: Partial<AgentDoc> = {}): AgentDoc {
-  const { tokenHash, ...view } = overrides;
+  const { tokenHash, passwordHash, ...view } = overrides;
   const agent = buildAgent(view);
-  return { ...agent, tokenHash: tokenHash ?? `hash-${agent._id}` };
+  return { ...agent, tokenHash: tokenHash ?? `hash-${agent._id}`, passwordHash: passwordHash ?? null };
 }
 
 export function agentStatusEvent(overrides: Partial<AgentView> = {}): EventOf<'agent.status'> {

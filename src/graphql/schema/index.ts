@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
 import './agent.js';
+import './cannedResponse.js';
 import './conversation.js';
 import './message.js';
 import './metrics.js';

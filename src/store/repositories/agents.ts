@@ -12,12 +12,24 @@ export interface NewAgent {
   role: AgentRole;
   capacity: number;
   tokenHash: string;
+  passwordHash: string | null;
 }
+
+/** What an admin may change about an agent (updateAgent). */
+export interface AgentChanges {
+  name?: string;
+  capacity?: number;
+  role?: AgentRole;
+  passwordHash?: string;
+}
+
+/** Agents created before deactivation existed have no `active` field: they are active. */
+const ACTIVE = { active: { $ne: false } };
 
 /** The bootstrap admin behind ADMIN_TOKEN: a real agent record, so `viewer` works the same for it. */
 export const BOOTSTRAP_ADMIN_EMAIL = 'admin@desk.local';
 
-const WITHOUT_TOKEN_HASH = { tokenHash: 0 } as const;
+const WITHOUT_TOKEN_HASH = { tokenHash: 0, passwordHash: 0 } as const;
 
 export function agentRepository(store: Store) {
   const agents = store.collection<AgentDoc>(COLLECTIONS.agents);
@@ -29,6 +41,7 @@ export function agentRepository(store: Store) {
         email: input.email.toLowerCase(),
         status: 'OFFLINE',
         activeConversations: 0,
+        active: true,
         lastAssignedAt: null,
         statusChangedAt: now,
         createdAt: now,
@@ -50,6 +63,8 @@ export function agentRepository(store: Store) {
             status: 'OFFLINE',
             capacity: 0,
             activeConversations: 0,
+            active: true,
+            passwordHash: null,
             lastAssignedAt: null,
             statusChangedAt: now,
             createdAt: now,
@@ -61,7 +76,25 @@ export function agentRepository(store: Store) {
     },
 
     byId: (id: string) => agents.findOne({ _id: id }),
-    byTokenHash: (tokenHash: string) => agents.findOne({ tokenHash }),
+    /** Only active agents: a deactivated agent's token is refused. */
+    byTokenHash: (tokenHash: string) => agents.findOne({ tokenHash, ...ACTIVE }),
+    activeById: (id: string) => agents.findOne({ _id: id, ...ACTIVE }),
+    byEmail: (email: string) => agents.findOne({ email: email.trim().toLowerCase() }),
+
+    update: (id: string, changes: AgentChanges, now: Date) =>
+      agents.findOneAndUpdate({ _id: id }, { $set: { ...changes, updatedAt: now } }, { returnDocument: 'after' }),
+
+    /** The old token stops working with this write. */
+    replaceTokenHash: (id: string, tokenHash: string, now: Date) =>
+      agents.findOneAndUpdate({ _id: id }, { $set: { tokenHash, updatedAt: now } }, { returnDocument: 'after' }),
+
+    /** Returns the agent as it was before, or null when it is unknown or already in that state. */
+    setActive: (id: string, active: boolean, now: Date) =>
+      agents.findOneAndUpdate(
+        { _id: id, active: active ? false : { $ne: false } },
+        { $set: { active, updatedAt: now } },
+        { returnDocument: 'before' },
+      ),
     /** For display: without the token hash, so nothing downstream has one to strip or leak. */
     list: async (): Promise<AgentView[]> => agents.find({}, { sort: { name: 1, _id: 1 }, projection: WITHOUT_TOKEN_HASH }),
     byIds: async (ids: string[]): Promise<AgentView[]> => agents.find({ _id: { $in: ids } }, { projection: WITHOUT_TOKEN_HASH }),
@@ -91,7 +124,7 @@ export function agentRepository(store: Store) {
     /** Admin assignment may go over capacity on purpose, but never to an unknown agent. */
     async forceClaim(agentId: string, now: Date): Promise<AgentDoc | null> {
       return agents.findOneAndUpdate(
-        { _id: agentId },
+        { _id: agentId, ...ACTIVE },
         { $inc: { activeConversations: 1 }, $set: { lastAssignedAt: now, updatedAt: now } },
         { returnDocument: 'after' },
       );

@@ -1,9 +1,11 @@
 import type { Store } from '../port.js';
 import { agentRepository } from './agents.js';
+import { cannedResponseRepository } from './cannedResponses.js';
 import { conversationRepository } from './conversations.js';
 import { customerRepository } from './customers.js';
 import { conversationEventLog } from './events.js';
 import { messageRepository } from './messages.js';
+import { sessionRepository } from './sessions.js';
 
 export function createRepositories(store: Store) {
   return {
@@ -12,6 +14,8 @@ export function createRepositories(store: Store) {
     conversations: conversationRepository(store),
     messages: messageRepository(store),
     eventLog: conversationEventLog(store),
+    sessions: sessionRepository(store),
+    cannedResponses: cannedResponseRepository(store),
   };
 }
 
