@@ -1,0 +1,165 @@
+// bench/webhook-ingest: signed WhatsApp webhooks, each one new message from
+// one of many customers, POSTed to the desk started as `npm start` starts it
+// (`node --import tsx src/main.ts`: the same start-up path minus the compile
+// step), on several connections at once; acknowledgements per second and the
+// time to each 200 (p50, p99). Targets, measured in the same run, in turns:
+//   memory   DATA_DIR=memory: the embedded store without a disk;
+//   disk     the default, the durable store on a data directory (group commit);
+//   fastify  a bare Fastify server that only checks the signature and parses
+//            the JSON (bench/support/bareWebhook.ts): the ceiling of the HTTP
+//            layer on this machine, with no desk behind it.
+//
+//   npx tsx bench/webhook-ingest.ts                              # 50 connections, 3 rounds of 8 s
+//   options: --connections 1,10,50,200  --targets memory,disk,fastify
+//            --seconds 8  --warmup 2  --rounds 3  --customers 2000
+//            --redis redis://127.0.0.1:6379   (REDIS_URL for the desk targets)
+//
+// The load generator and the WhatsApp Cloud API emulator (which takes the
+// greetings the desk sends to new customers) run in this process, sharing
+// the machine's cores with the server: the report says so, and each figure
+// is the median of the rounds, read as a ratio to the same-run memory target.
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { signBody } from '../src/whatsapp/signature.js';
+import { inboundWebhook, newWamid, startWhatsAppEmulator } from '../test/emulators/whatsappCloud.js';
+import { startDeskProcess, type DeskProcess } from '../test/support/deskProcess.js';
+
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '50' },
+    targets: { type: 'string', default: 'memory,disk,fastify' },
+    seconds: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    customers: { type: 'string', default: '2000' },
+    redis: { type: 'string' },
+  },
+});
+const CONNECTIONS = args.connections!.split(',').map(Number);
+const TARGETS = args.targets!.split(',') as Target[];
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const ROUNDS = Math.max(1, Number(args.rounds));
+const CUSTOMERS = Number(args.customers);
+const APP_SECRET = 'bench-app-secret-0123456789abcdef0123';
+
+type Target = 'memory' | 'disk' | 'fastify';
+interface Result {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const emulator = await startWhatsAppEmulator({ appSecret: APP_SECRET });
+let sequence = 0;
+
+async function startTarget(target: Target, dataDir: string): Promise<DeskProcess> {
+  const env: Record<string, string> = {
+    ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef0123',
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: 'bench-verify-token',
+    WHATSAPP_API_URL: emulator.url,
+    WHATSAPP_PHONE_NUMBER_ID: emulator.phoneNumberId,
+    WHATSAPP_ACCESS_TOKEN: emulator.accessToken,
+    RATE_LIMIT_PER_MINUTE: '10000000',
+    RATE_LIMIT_IP_PER_MINUTE: '10000000',
+    LOG_LEVEL: 'info',
+    DATA_DIR: target === 'memory' ? 'memory' : dataDir,
+    ...(args.redis ? { REDIS_URL: args.redis, REDIS_KEY_PREFIX: `bench${Date.now().toString(36)}` } : {}),
+  };
+  return startDeskProcess(env, { readyTimeoutMs: 300_000, ...(target === 'fastify' ? { entry: 'bench/support/bareWebhook.ts' } : {}) });
+}
+
+function post(agent: Agent, url: URL, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-hub-signature-256': signBody(body, APP_SECRET) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function nextWebhook(): string {
+  const n = sequence++;
+  const from = `1555${String(2_000_000 + (n % CUSTOMERS)).padStart(7, '0')}`;
+  return JSON.stringify(inboundWebhook(emulator.phoneNumberId, [{ type: 'text', text: `order ${n} has not arrived`, from, id: newWamid(), name: `Customer ${n % CUSTOMERS}` }]));
+}
+
+/** `connections` loops, one request at a time each, for `seconds`; latencies of the requests started after the warm-up. */
+async function load(webhookUrl: string, connections: number): Promise<Result> {
+  const url = new URL(webhookUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const measureFrom = start + WARMUP * 1000;
+  const end = measureFrom + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const body = nextWebhook();
+        const sent = performance.now();
+        const status = await post(agent, url, body).catch(() => 0);
+        if (sent < measureFrom) continue;
+        if (status === 200) latencies.push(performance.now() - sent);
+        else errors++;
+      }
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { requests: latencies.length, perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length / 2) - 1]!;
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const cpu = cpus();
+console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, Node ${process.version}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`targets ${TARGETS.join(', ')}; connections ${CONNECTIONS.join(', ')}; ${ROUNDS} rounds of ${WARMUP} s warm-up + ${SECONDS} s measured; ${fmt(CUSTOMERS)} customers${args.redis ? `; REDIS_URL ${args.redis}` : ''}`);
+
+const results = new Map<string, Result[]>();
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const target of TARGETS) {
+    // Each round starts each target afresh (the disk one on a new data directory), so the rounds are alike.
+    const dataDir = mkdtempSync(join(tmpdir(), 'desk-ingest-'));
+    const desk = await startTarget(target, dataDir);
+    try {
+      for (const connections of CONNECTIONS) {
+        const result = await load(desk.webhookUrl, connections);
+        const key = `${target} ${connections}`;
+        results.set(key, [...(results.get(key) ?? []), result]);
+        console.log(
+          `round ${round} ${target.padEnd(7)} ${String(connections).padStart(3)} connections: ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms${result.errors ? `, ${result.errors} errors` : ''}`,
+        );
+      }
+    } finally {
+      await desk.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+await emulator.close();
+
+console.log(`\nmedians of ${ROUNDS} rounds; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+console.log('| target | connections | acks/s | vs memory | ack p50 | ack p99 | errors |\n|---|---|---|---|---|---|---|');
+for (const connections of CONNECTIONS) {
+  const base = results.get(`memory ${connections}`);
+  for (const target of TARGETS) {
+    const rows = results.get(`${target} ${connections}`)!;
+    const rate = median(rows.map((r) => r.perSecond));
+    const ratio = base ? `${(rate / median(base.map((r) => r.perSecond))).toFixed(2)}×` : '';
+    console.log(`| ${target} | ${connections} | ${fmt(rate)} | ${ratio} | ${fmt(median(rows.map((r) => r.p50)), 1)} ms | ${fmt(median(rows.map((r) => r.p99)), 1)} ms | ${rows.reduce((s, r) => s + r.errors, 0)} |`);
+  }
+}
