@@ -41,6 +41,8 @@ describe('replies and templates through GraphQL', () => {
 
   it('refuses template components over 16 KB serialized, sending nothing', async () => {
     const big = [{ type: 'body', parameters: [{ type: 'text', text: 'x'.repeat(17 * 1024) }] }];
+    // The previous test's reply may still be on its way: count from a drained outbox.
+    await desk.settle();
     const sentBefore = desk.emulator.sent.length;
     const refused = await desk.admin.try(SendTemplateDocument, { conversationId, name: 'order_update', language: 'en_US', components: big });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'components' });

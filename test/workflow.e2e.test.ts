@@ -316,6 +316,8 @@ describe('replies, notes and permissions', () => {
     const admin = await d.admin.run(SendReplyDocument, { conversationId: conversation._id, text: 'admin here' });
     expect(admin.sendReply.author).toBe('AGENT');
 
+    // The admin's reply is still in the outbox: count from a drained one.
+    await d.settle();
     const sentBefore = d.emulator.sent.length;
     const note = await owner.client.run(AddNoteDocument, { conversationId: conversation._id, text: 'VIP customer' });
     expect(note.addNote.type).toBe('NOTE');
