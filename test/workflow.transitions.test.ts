@@ -32,6 +32,7 @@ const EVERY_EVENT_TYPE: Record<DomainEventType, true> = {
   'conversation.first_response': true,
   'conversation.resolved': true,
   'conversation.reopened': true,
+  'conversation.updated': true,
   'feedback.received': true,
   'feedback.commented': true,
   'agent.status': true,
@@ -141,6 +142,29 @@ const CASES: Record<keyof typeof transitions, Case> = {
     async given(w) {
       const { conversation, agent } = await w.conversation('ASSIGNED');
       return () => transitions.resolveConversation(w.deps, conversation._id, agent._id, w.now());
+    },
+  },
+  markConversationRead: {
+    raises: 'conversation.updated',
+    async given(w) {
+      const { conversation } = await w.conversation('ASSIGNED');
+      await w.repos.conversations.recordCustomerMessage(conversation._id, newId(), w.now(), w.now());
+      return () => transitions.markConversationRead(w.deps, conversation._id, w.now());
+    },
+  },
+  addLabels: {
+    raises: 'conversation.updated',
+    async given(w) {
+      const { conversation } = await w.conversation('ASSIGNED');
+      return () => transitions.addLabels(w.deps, conversation._id, ['vip'], w.now());
+    },
+  },
+  removeLabels: {
+    raises: 'conversation.updated',
+    async given(w) {
+      const { conversation } = await w.conversation('ASSIGNED');
+      await w.repos.conversations.addLabels(conversation._id, ['vip'], w.now());
+      return () => transitions.removeLabels(w.deps, conversation._id, ['vip'], w.now());
     },
   },
   markFirstResponse: {

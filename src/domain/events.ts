@@ -2,7 +2,7 @@
 // (src/workflow/transitions.ts); the dispatcher hands it to the listeners that
 // write the reporting log, feed live subscribers and deliver to plugins. The
 // reporting log stores the same type names.
-import type { AgentDoc, AgentStatus, ConversationDoc, CustomerDoc, Feedback, MessageDoc } from './model.js';
+import type { AgentDoc, AgentStatus, ConversationDoc, ConversationStatus, CustomerDoc, Feedback, MessageDoc } from './model.js';
 
 /** An agent as it may travel in events: never a credential hash. */
 export type AgentView = Omit<AgentDoc, 'tokenHash' | 'passwordHash'>;
@@ -14,7 +14,13 @@ export function agentView(agent: AgentDoc): AgentView {
 }
 
 /** Who moved a conversation to an agent. */
-export type AssignedBy = 'policy' | 'admin' | 'claim' | 'reopen';
+export type AssignedBy = 'policy' | 'admin' | 'claim' | 'reopen' | 'transfer';
+
+/** Why a conversation went back to the queue. */
+export type UnassignedReason = 'requeue_offline' | 'deactivated' | 'release';
+
+/** What changed in a `conversation.updated`. */
+export type ConversationChange = 'labels' | 'read';
 
 interface EventBase {
   /** Unique per event; plugins use it as the delivery id. */
@@ -34,15 +40,18 @@ export type DomainEvent =
   /** A message's delivery status changed (QUEUED→SENT→DELIVERED→READ, or FAILED). */
   | (AboutConversation & { type: 'message.status'; message: MessageDoc })
   | (AboutConversation & { type: 'conversation.opened' })
-  /** To an agent; `fromAgentId` is set on a transfer. */
-  | (AboutConversation & { type: 'conversation.assigned'; agent: AgentView; by: AssignedBy; fromAgentId: string | null })
-  /** Back to the queue from `fromAgentId` (REQUEUE_ON_OFFLINE). */
-  | (AboutConversation & { type: 'conversation.unassigned'; fromAgentId: string; reason: 'requeue_offline' | 'deactivated' })
+  /** To an agent; `fromAgentId` is set on a transfer. `actorId`: the agent who did it, when one did; `note`: a transfer's note. */
+  | (AboutConversation & { type: 'conversation.assigned'; agent: AgentView; by: AssignedBy; fromAgentId: string | null; actorId?: string | null; note?: string | null })
+  /** Back to the queue from `fromAgentId` (REQUEUE_ON_OFFLINE, or released by `actorId`). */
+  | (AboutConversation & { type: 'conversation.unassigned'; fromAgentId: string; reason: UnassignedReason; actorId?: string | null })
   /** The first human reply of the cycle (greetings, surveys and notes never are). */
   | (AboutConversation & { type: 'conversation.first_response'; agentId: string | null })
   /** `by`: the agent id, or `plugin:<name>`. */
   | (AboutConversation & { type: 'conversation.resolved'; by: string })
-  | (AboutConversation & { type: 'conversation.reopened' })
+  /** `by`: the agent id, 'customer', or `plugin:<name>`. */
+  | (AboutConversation & { type: 'conversation.reopened'; by?: string | null })
+  /** Labels or unread state changed: what an inbox row shows, not where the conversation is. Not logged. */
+  | (AboutConversation & { type: 'conversation.updated'; change: ConversationChange })
   /** The survey's rating. */
   | (AboutConversation & { type: 'feedback.received'; feedback: Feedback })
   /** The free-text comment that may follow a rating. */
@@ -91,3 +100,31 @@ export const LEGACY_LOG_TYPES: Readonly<Record<string, LoggedEventType>> = {
   feedback: 'feedback.received',
   agent_status: 'agent.status',
 };
+
+/** Where a conversation stood: its status and assignee decide who sees it. */
+export interface Placement {
+  status: ConversationStatus;
+  assigneeId: string | null;
+}
+
+/**
+ * Where the conversation stood before the change an event reports, for the
+ * changes that move it between views; null for the others. Read from the
+ * event itself: an ASSIGNED conversation always has an assignee, so a resolved
+ * one without an assignee was QUEUED, and a reopen keeps the last assignee as
+ * `previousAssigneeId`.
+ */
+export function placementBefore(event: DomainEvent): Placement | null {
+  switch (event.type) {
+    case 'conversation.assigned':
+      return event.fromAgentId ? { status: 'ASSIGNED', assigneeId: event.fromAgentId } : { status: 'QUEUED', assigneeId: null };
+    case 'conversation.unassigned':
+      return { status: 'ASSIGNED', assigneeId: event.fromAgentId };
+    case 'conversation.resolved':
+      return { status: event.conversation.assigneeId ? 'ASSIGNED' : 'QUEUED', assigneeId: event.conversation.assigneeId };
+    case 'conversation.reopened':
+      return { status: 'RESOLVED', assigneeId: event.conversation.previousAssigneeId };
+    default:
+      return null;
+  }
+}

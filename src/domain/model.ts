@@ -143,6 +143,19 @@ export interface ConversationDoc {
   lastCustomerMessageAt: Date | null;
   lastMessageAt: Date | null;
   lastMessageId: string | null;
+  /**
+   * What the inbox orders by: opening, reopening and every customer or desk
+   * message (notes excluded) move it forward, never back.
+   */
+  lastActivityAt: Date;
+  /** The customer's latest message: the inbox previews it (never the greeting). */
+  lastCustomerMessageId: string | null;
+  /** Customer messages since an agent last read the conversation. */
+  unreadCount: number;
+  /** Free-form tags, trimmed, at most MAX_LABELS. */
+  labels: string[];
+  /** Every agent who has held the conversation: they keep read access after it moves on. */
+  handlerIds: string[];
   greetingSentAt: Date | null;
   survey: SurveyState | null;
   feedback: Feedback | null;
@@ -233,9 +246,10 @@ export interface ConversationEventDoc {
   at: Date;
   /**
    * type-specific (written by src/events/listeners/eventLog.ts): conversation.opened/reopened {};
-   * conversation.assigned {by, fromAgentId}; conversation.unassigned {reason};
+   * conversation.assigned {by, fromAgentId, actorId?, note?}; conversation.unassigned {reason, actorId?};
+   * conversation.reopened {by?};
    * conversation.first_response {cycleStartedAt}; conversation.resolved {cycleStartedAt, by};
-   * feedback.received {score}; feedback.commented {}; agent.status {from, to}
+   * feedback.received {score}; feedback.commented {comment}; agent.status {from, to}
    */
   data: Record<string, unknown>;
 }

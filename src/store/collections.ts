@@ -28,6 +28,12 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
     { key: { activeKey: 1 }, unique: true, sparse: true },
     { key: { status: 1, cycleStartedAt: 1 } },
     { key: { assigneeId: 1, status: 1 } },
+    // The inbox: newest activity first (LAST_ACTIVITY), overall, per status and per agent, `_id` breaking ties.
+    { key: { lastActivityAt: -1, _id: -1 } },
+    { key: { status: 1, lastActivityAt: -1, _id: -1 } },
+    { key: { assigneeId: 1, lastActivityAt: -1, _id: -1 } },
+    { key: { handlerIds: 1, lastActivityAt: -1 } },
+    { key: { labels: 1 } },
     { key: { customerId: 1, createdAt: -1 } },
     { key: { 'externalLinks.system': 1, 'externalLinks.externalId': 1 } },
   ],

@@ -2,7 +2,10 @@
 // call the workflow, and the workflow asks here; nothing else decides.
 //
 // - Admins see and act on every conversation.
-// - Agents see their own conversations and the queue (QUEUED). They act
+// - Agents see their own conversations, the queue (QUEUED), and the ones they
+//   handled before (read only: a transfer does not take away the history
+//   they worked on; the store's form of this rule is `visibleToAgent` in
+//   src/store/repositories/conversations.ts). They act
 //   (reply, template, note, resolve) only on conversations assigned to them:
 //   a QUEUED conversation is claimed first (assignConversation without an
 //   agentId), which any ONLINE agent below capacity may do. Notes included:
@@ -19,9 +22,14 @@ import type { WorkflowDeps } from './deps.js';
 /** Who is asking: an authenticated agent (the token hash is never needed to decide). */
 export type Viewer = Pick<AgentDoc, '_id' | 'role'>;
 
-/** Agents see their own conversations and the queue; admins see everything. */
-export function canSee(viewer: Viewer, conversation: ConversationDoc): boolean {
-  return viewer.role === 'ADMIN' || conversation.assigneeId === viewer._id || conversation.status === 'QUEUED';
+/** Agents see their own conversations, the queue, and the ones they handled; admins see everything. */
+export function canSee(viewer: Viewer, conversation: Pick<ConversationDoc, 'status' | 'assigneeId' | 'handlerIds'>): boolean {
+  return (
+    viewer.role === 'ADMIN' ||
+    conversation.assigneeId === viewer._id ||
+    conversation.status === 'QUEUED' ||
+    (conversation.handlerIds ?? []).includes(viewer._id)
+  );
 }
 
 /** Speaking for the desk on a conversation: its assignee, or an admin. */

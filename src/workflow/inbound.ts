@@ -42,8 +42,7 @@ export interface IngestResult {
 
 type Placement =
   | { kind: 'existing'; conversation: ConversationDoc; role: 'message' | 'rating' | 'comment' }
-  | { kind: 'opened'; conversation: ConversationDoc }
-  | { kind: 'reopened'; conversation: ConversationDoc };
+  | { kind: 'opened' | 'reopened'; conversation: ConversationDoc; received: transitions.Received };
 
 export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Promise<IngestResult> {
   const { repos } = deps;
@@ -53,10 +52,7 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
   if (await repos.messages.byWhatsappId(input.whatsappId)) return { stored: false, message: null, conversation: null, followUp: null };
 
   const customer = await repos.customers.upsert(input.from, input.profileName, now);
-  const placement = await place(deps, customer, input, now);
-  const conversation = placement.conversation;
-
-  const message: MessageDoc = {
+  const messageIn = (conversation: ConversationDoc): MessageDoc => ({
     _id: newId(now.getTime()),
     conversationId: conversation._id,
     customerId: customer._id,
@@ -76,8 +72,11 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
     sentAt: input.timestamp,
     createdAt: now,
     updatedAt: now,
-  };
-  const received = await transitions.receiveMessage(deps, message, conversation, customer);
+  });
+  const placement = await place(deps, customer, input, now, messageIn);
+  const conversation = placement.conversation;
+  // A message that opens or reopens a conversation is stored by that transition, so its announcement carries it.
+  const received = placement.kind === 'existing' ? await transitions.receiveMessage(deps, messageIn(conversation), conversation, customer) : placement.received;
 
   const followUp: FollowUp | null = placement.kind === 'existing' ? null : { conversationId: conversation._id, reason: placement.kind };
   if (!received) return { stored: false, message: null, conversation, followUp };
@@ -89,8 +88,8 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
   return { stored: true, message: received.message, conversation: updated, followUp };
 }
 
-/** Which conversation a customer's message belongs to, opening or reopening one when the rules say so. */
-async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundInput, now: Date): Promise<Placement> {
+/** Which conversation a customer's message belongs to, opening or reopening one (with the message) when the rules say so. */
+async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundInput, now: Date, opening: transitions.OpeningMessage): Promise<Placement> {
   const { conversations } = deps.repos;
   const customerId = customer._id;
   const open = await conversations.open(customerId);
@@ -107,8 +106,8 @@ async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundIn
     }
     if (latest.resolvedAt && decideOnCustomerReturn(latest.resolvedAt, input.timestamp, deps.config.reopenWindowMs) === 'reopen') {
       try {
-        const reopened = await transitions.reopenConversation(deps, latest, now, customer);
-        if (reopened) return { kind: 'reopened', conversation: reopened };
+        const reopened = await transitions.reopenConversation(deps, latest, now, { customer, by: 'customer', opening });
+        if (reopened) return { kind: 'reopened', ...reopened };
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
       }
@@ -117,8 +116,8 @@ async function place(deps: WorkflowDeps, customer: CustomerDoc, input: InboundIn
       if (nowOpen) return { kind: 'existing', conversation: nowOpen, role: 'message' };
     }
   }
-  const { conversation, created } = await transitions.openConversation(deps, customer, now);
-  return created ? { kind: 'opened', conversation } : { kind: 'existing', conversation, role: 'message' };
+  const { conversation, created, received } = await transitions.openConversation(deps, customer, now, opening);
+  return created ? { kind: 'opened', conversation, received } : { kind: 'existing', conversation, role: 'message' };
 }
 
 async function answerSurvey(deps: WorkflowDeps, conversation: ConversationDoc, input: InboundInput): Promise<void> {

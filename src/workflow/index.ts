@@ -17,14 +17,20 @@ import {
 } from './agents.js';
 import { createCannedResponse, deleteCannedResponse, listCannedResponses, updateCannedResponse } from './cannedResponses.js';
 import { authenticate, changePassword, signIn, signOut } from './sessions.js';
-import { assignByPolicy, assignTo, claim } from './assignment.js';
+import { assignByPolicy, assignTo, claim, release, transfer } from './assignment.js';
 import { authorizeMetrics, findVisible, loadVisible, type MetricsQuery, type Viewer } from './access.js';
 import type { WorkflowDeps } from './deps.js';
 import { enqueueFollowUp, registerFollowUp } from './followUp.js';
 import { ingestInbound, type InboundInput } from './inbound.js';
 import { registerOutbound, retryDeadSend, SEND_QUEUE, sendDeadLetters } from './outbound.js';
 import { startSweeper } from './sweep.js';
-import { addNote, postIntegrationReply, sendReply, sendTemplate } from './replies.js';
+import { addNote, markConversationRead, postIntegrationReply, sendReply, sendTemplate } from './replies.js';
+import { inboxQuery, listConversations, type InboxFilter } from './inbox.js';
+import { addLabels, removeLabels } from './labels.js';
+import type { ConversationOrder } from '../store/repositories/conversations.js';
+import type { CursorPage } from '../store/repositories/paging.js';
+import { queueStats } from './queueStats.js';
+import { TIMELINE_EVENT_TYPES, toTimelineEntry, type TimelineEntry } from './timeline.js';
 import { reopenAsAgent, reopenConversation, requireConversation, resolveAsAgent, resolveConversation } from './resolution.js';
 import { keyedSerializer } from './serial.js';
 import { ingestStatus, type StatusInput } from './statuses.js';
@@ -73,10 +79,10 @@ export function createWorkflow(deps: WorkflowDeps) {
       if (viewer.role !== 'ADMIN') {
         // Someone else's conversation is answered as a missing one, whatever was asked.
         await loadVisible(deps, viewer, conversationId);
-        if (agentId && agentId !== viewer._id) throw forbidden('agents can only claim conversations for themselves');
+        if (agentId && agentId !== viewer._id) throw forbidden('agents can only claim conversations for themselves; hand one over with transferConversation');
         return claim(deps, conversationId, viewer._id);
       }
-      if (agentId) return assignTo(deps, conversationId, agentId);
+      if (agentId) return assignTo(deps, conversationId, agentId, viewer._id);
       const conversation = await requireConversation(deps, conversationId);
       return (await assignByPolicy(deps, conversation)) ?? (await requireConversation(deps, conversationId));
     },
@@ -90,6 +96,27 @@ export function createWorkflow(deps: WorkflowDeps) {
     visibleConversation: (viewer: Viewer, conversationId: string) => findVisible(deps, viewer, conversationId),
     /** The metrics query this viewer may run, or an error saying why not. */
     authorizeMetrics: (viewer: Viewer, query: MetricsQuery) => authorizeMetrics(viewer, query),
+    transferConversation: (viewer: AgentDoc, conversationId: string, agentId: string, note: string | null) => transfer(deps, viewer, conversationId, agentId, note),
+    releaseConversation: (viewer: AgentDoc, conversationId: string) => release(deps, viewer, conversationId),
+    markConversationRead: (viewer: AgentDoc, conversationId: string) => markConversationRead(deps, viewer, conversationId),
+    addLabels: (viewer: AgentDoc, conversationId: string, labels: string[]) => addLabels(deps, viewer, conversationId, labels),
+    removeLabels: (viewer: AgentDoc, conversationId: string, labels: string[]) => removeLabels(deps, viewer, conversationId, labels),
+
+    /** The viewer's inbox: one query for the page, its total and its label counts. */
+    inbox: (viewer: AgentDoc, filter: InboxFilter | null | undefined) => inboxQuery(deps, viewer, filter),
+    conversationPage: (query: Awaited<ReturnType<typeof inboxQuery>>, order: ConversationOrder, page: CursorPage) => listConversations(deps, query, order, page),
+    queueStats: () => queueStats(deps),
+    /** A customer, for whoever may see at least one of their conversations. */
+    async customerFor(viewer: AgentDoc, customerId: string) {
+      const customer = await deps.repos.customers.byId(customerId);
+      if (!customer) return null;
+      if (viewer.role === 'ADMIN') return customer;
+      return (await deps.repos.conversations.count(await inboxQuery(deps, viewer, { customerId }))) > 0 ? customer : null;
+    },
+    async timeline(conversationId: string, page: CursorPage): Promise<TimelineEntry[]> {
+      const entries = await deps.repos.eventLog.page(conversationId, TIMELINE_EVENT_TYPES, page);
+      return entries.map(toTimelineEntry).filter((entry): entry is TimelineEntry => entry !== null);
+    },
 
     /** The narrow desk API a plugin gets (DESIGN.md "Plugins"). */
     deskApiFor(plugin: string): DeskApi {
@@ -102,7 +129,7 @@ export function createWorkflow(deps: WorkflowDeps) {
           await resolveConversation(deps, await requireConversation(deps, conversationId), { sendSurvey: true, by: `plugin:${plugin}` });
         },
         async reopenConversation(conversationId) {
-          await reopenConversation(deps, await requireConversation(deps, conversationId));
+          await reopenConversation(deps, await requireConversation(deps, conversationId), `plugin:${plugin}`);
         },
         async linkConversation(conversationId, link) {
           const linked = await deps.repos.conversations.link(conversationId, { system: plugin, externalId: link.externalId, url: link.url ?? null }, deps.clock.now());

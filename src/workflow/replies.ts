@@ -43,6 +43,7 @@ async function noteFirstResponse(deps: WorkflowDeps, conversation: ConversationD
   await transitions.markFirstResponse(deps, conversation._id, agentId, at);
 }
 
+/** WhatsApp's read receipt (blue ticks) for the customer's latest message; one per message. */
 async function markCustomerRead(deps: WorkflowDeps, conversationId: string): Promise<void> {
   const last = await deps.repos.messages.lastInbound(conversationId);
   if (!last?.whatsappId) return;
@@ -59,6 +60,8 @@ async function reply(deps: WorkflowDeps, conversation: ConversationDoc, text: st
   checkText(text);
   requireWindow(deps, conversation);
   const now = deps.clock.now();
+  // Whoever replies has read what the customer wrote.
+  await transitions.markConversationRead(deps, conversation._id, now);
   const message = await queueOutbound(
     deps,
     deskMessage({ conversation, author: author.origin ? 'INTEGRATION' : 'AGENT', agentId: author.agentId, origin: author.origin, authorName: author.authorName ?? null, type: 'TEXT', text, now }),
@@ -113,4 +116,12 @@ export async function addNote(deps: WorkflowDeps, viewer: AgentDoc, conversation
   checkText(text);
   const now = deps.clock.now();
   return transitions.addNote(deps, deskMessage({ conversation, author: 'AGENT', agentId: viewer._id, type: 'NOTE', text, now }), conversation);
+}
+
+/** The assignee (or an admin) has read the conversation: nothing unread, and the customer sees the blue ticks. */
+export async function markConversationRead(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string): Promise<ConversationDoc> {
+  const conversation = await loadActionable(deps, viewer, conversationId);
+  const read = await transitions.markConversationRead(deps, conversationId, deps.clock.now());
+  await markCustomerRead(deps, conversationId);
+  return read ?? conversation;
 }

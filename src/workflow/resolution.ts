@@ -30,12 +30,12 @@ export async function resolveAsAgent(deps: WorkflowDeps, viewer: AgentDoc, conve
 }
 
 /** RESOLVED → QUEUED as a new cycle, then back to the previous agent when they can take it. */
-export async function reopenConversation(deps: WorkflowDeps, conversation: ConversationDoc): Promise<ConversationDoc> {
+export async function reopenConversation(deps: WorkflowDeps, conversation: ConversationDoc, by: string | null = null): Promise<ConversationDoc> {
   if (conversation.status !== 'RESOLVED') return conversation;
   const now = deps.clock.now();
   let reopened: ConversationDoc | null;
   try {
-    reopened = await transitions.reopenConversation(deps, conversation, now);
+    reopened = (await transitions.reopenConversation(deps, conversation, now, { by }))?.conversation ?? null;
   } catch (error) {
     if (error instanceof DuplicateKeyError) throw conflict('the customer already has another open conversation');
     throw error;
@@ -52,7 +52,7 @@ export async function reopenAsAgent(deps: WorkflowDeps, viewer: AgentDoc, conver
     throw error;
   });
   if (conversation.status !== 'RESOLVED') throw conflict(`conversation is ${conversation.status}, not RESOLVED`);
-  return reopenConversation(deps, conversation);
+  return reopenConversation(deps, conversation, viewer._id);
 }
 
 export async function requireConversation(deps: WorkflowDeps, id: string): Promise<ConversationDoc> {

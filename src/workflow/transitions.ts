@@ -5,7 +5,7 @@
 // a new state change is a function here plus its event type in
 // src/domain/events.ts. Each returns the new document (null when the
 // precondition did not hold, and then nothing is raised).
-import { agentView, type AssignedBy } from '../domain/events.js';
+import { agentView, type AssignedBy, type UnassignedReason } from '../domain/events.js';
 import type { AgentDoc, AgentStatus, ConversationDoc, CustomerDoc, Feedback, MessageDoc, MessageError, DeliveryStatus } from '../domain/model.js';
 import { newId } from '../store/ids.js';
 import type { AgentChanges, NewAgent } from '../store/repositories/agents.js';
@@ -23,20 +23,62 @@ async function customerOf(deps: WorkflowDeps, conversation: ConversationDoc, kno
 
 // ---- conversations ----
 
-/** Opens a conversation for the customer, or finds the one already open (`created: false`, nothing raised). */
-export async function openConversation(deps: WorkflowDeps, customer: CustomerDoc, at: Date): Promise<{ conversation: ConversationDoc; created: boolean }> {
-  const opened = await deps.repos.conversations.openFor(customer, at);
-  if (opened.created) await deps.dispatch([{ ...stamp(at), type: 'conversation.opened', conversation: opened.conversation, customer }]);
-  return opened;
+/**
+ * The message that opens (or reopens) a conversation: stored and recorded
+ * before the opening is announced, so the announcement already carries it as
+ * the conversation's last customer message.
+ */
+export type OpeningMessage = (conversation: ConversationDoc) => MessageDoc;
+
+/** What an opening message became: null when Meta redelivered one we already have. */
+export type Received = { message: MessageDoc; conversation: ConversationDoc } | null;
+
+async function storeOpening(deps: WorkflowDeps, conversation: ConversationDoc, opening: OpeningMessage | undefined): Promise<Received> {
+  if (!opening) return null;
+  const stored = await deps.repos.messages.insertUnlessDuplicate(opening(conversation));
+  if (!stored) return null;
+  const updated = (await deps.repos.conversations.recordCustomerMessage(conversation._id, stored._id, stored.sentAt, stored.createdAt)) ?? conversation;
+  return { message: stored, conversation: updated };
 }
 
-/** RESOLVED → QUEUED as a new cycle. Throws DuplicateKeyError when the customer already has another open conversation. */
-export async function reopenConversation(deps: WorkflowDeps, conversation: ConversationDoc, at: Date, customer?: CustomerDoc): Promise<ConversationDoc | null> {
+/** Opens a conversation for the customer, or finds the one already open (`created: false`, nothing raised or stored). */
+export async function openConversation(
+  deps: WorkflowDeps,
+  customer: CustomerDoc,
+  at: Date,
+  opening?: OpeningMessage,
+): Promise<{ conversation: ConversationDoc; created: boolean; received: Received }> {
+  const opened = await deps.repos.conversations.openFor(customer, at);
+  if (!opened.created) return { ...opened, received: null };
+  const received = await storeOpening(deps, opened.conversation, opening);
+  const conversation = received?.conversation ?? opened.conversation;
+  await deps.dispatch([
+    { ...stamp(at), type: 'conversation.opened', conversation, customer },
+    ...(received ? [{ ...stamp(received.message.createdAt), type: 'message.received' as const, conversation, customer, message: received.message }] : []),
+  ]);
+  return { conversation, created: true, received };
+}
+
+/**
+ * RESOLVED → QUEUED as a new cycle. Throws DuplicateKeyError when the customer already has another open conversation.
+ * `by`: the agent id, 'customer' or `plugin:<name>`.
+ */
+export async function reopenConversation(
+  deps: WorkflowDeps,
+  conversation: ConversationDoc,
+  at: Date,
+  options: { customer?: CustomerDoc; by?: string | null; opening?: OpeningMessage } = {},
+): Promise<{ conversation: ConversationDoc; received: Received } | null> {
   const reopened = await deps.repos.conversations.reopen(conversation, at);
-  if (reopened) {
-    await deps.dispatch([{ ...stamp(at), type: 'conversation.reopened', conversation: reopened, customer: await customerOf(deps, reopened, customer) }]);
-  }
-  return reopened;
+  if (!reopened) return null;
+  const customer = await customerOf(deps, reopened, options.customer);
+  const received = await storeOpening(deps, reopened, options.opening);
+  const current = received?.conversation ?? reopened;
+  await deps.dispatch([
+    { ...stamp(at), type: 'conversation.reopened', conversation: current, customer, by: options.by ?? null },
+    ...(received ? [{ ...stamp(received.message.createdAt), type: 'message.received' as const, conversation: current, customer, message: received.message }] : []),
+  ]);
+  return { conversation: current, received };
 }
 
 /**
@@ -50,11 +92,22 @@ export async function assignConversation(
   by: AssignedBy,
   at: Date,
   fromAgentId: string | null = null,
+  context: { actorId?: string | null; note?: string | null } = {},
 ): Promise<ConversationDoc | null> {
   const assigned = await deps.repos.conversations.assign(conversationId, agent._id, at, fromAgentId);
   if (assigned) {
     await deps.dispatch([
-      { ...stamp(at), type: 'conversation.assigned', conversation: assigned, customer: await customerOf(deps, assigned), agent: agentView(agent), by, fromAgentId },
+      {
+        ...stamp(at),
+        type: 'conversation.assigned',
+        conversation: assigned,
+        customer: await customerOf(deps, assigned),
+        agent: agentView(agent),
+        by,
+        fromAgentId,
+        actorId: context.actorId ?? null,
+        note: context.note ?? null,
+      },
       // The capacity the caller claimed is now in use: the agent's activeConversations changed.
       { ...stamp(at), type: 'agent.updated', agent: agentView(agent) },
     ]);
@@ -62,21 +115,41 @@ export async function assignConversation(
   return assigned;
 }
 
-/** ASSIGNED → QUEUED, taken from `fromAgentId` (REQUEUE_ON_OFFLINE, deactivation). The caller frees the agent's capacity. */
+/** ASSIGNED → QUEUED, taken from `fromAgentId` (REQUEUE_ON_OFFLINE, deactivation, or released by `actorId`). The caller frees the agent's capacity. */
 export async function requeueConversation(
   deps: WorkflowDeps,
   conversationId: string,
   fromAgentId: string,
   at: Date,
-  reason: 'requeue_offline' | 'deactivated' = 'requeue_offline',
+  reason: UnassignedReason = 'requeue_offline',
+  actorId: string | null = null,
 ): Promise<ConversationDoc | null> {
   const requeued = await deps.repos.conversations.requeue(conversationId, fromAgentId, at);
   if (requeued) {
     await deps.dispatch([
-      { ...stamp(at), type: 'conversation.unassigned', conversation: requeued, customer: await customerOf(deps, requeued), fromAgentId, reason },
+      { ...stamp(at), type: 'conversation.unassigned', conversation: requeued, customer: await customerOf(deps, requeued), fromAgentId, reason, actorId },
     ]);
   }
   return requeued;
+}
+
+/** Nothing unread any more; null when nothing was unread (nothing raised). */
+export async function markConversationRead(deps: WorkflowDeps, conversationId: string, at: Date): Promise<ConversationDoc | null> {
+  const read = await deps.repos.conversations.markRead(conversationId, at);
+  if (read) await deps.dispatch([{ ...stamp(at), type: 'conversation.updated', conversation: read, customer: await customerOf(deps, read), change: 'read' }]);
+  return read;
+}
+
+export async function addLabels(deps: WorkflowDeps, conversationId: string, labels: string[], at: Date): Promise<ConversationDoc | null> {
+  const labelled = await deps.repos.conversations.addLabels(conversationId, labels, at);
+  if (labelled) await deps.dispatch([{ ...stamp(at), type: 'conversation.updated', conversation: labelled, customer: await customerOf(deps, labelled), change: 'labels' }]);
+  return labelled;
+}
+
+export async function removeLabels(deps: WorkflowDeps, conversationId: string, labels: string[], at: Date): Promise<ConversationDoc | null> {
+  const unlabelled = await deps.repos.conversations.removeLabels(conversationId, labels, at);
+  if (unlabelled) await deps.dispatch([{ ...stamp(at), type: 'conversation.updated', conversation: unlabelled, customer: await customerOf(deps, unlabelled), change: 'labels' }]);
+  return unlabelled;
 }
 
 /** → RESOLVED. The assignee stays on the document (whose resolution it was); the caller frees their capacity. */

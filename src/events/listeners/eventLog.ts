@@ -21,12 +21,17 @@ export function logEntryOf(event: DomainEvent): LogEntry | null {
   const about = { type: event.type, at, conversationId: conversation._id, cycle: conversation.cycle };
   switch (event.type) {
     case 'conversation.opened':
-    case 'conversation.reopened':
       return about;
+    case 'conversation.reopened':
+      return event.by ? { ...about, data: { by: event.by } } : about;
     case 'conversation.assigned':
-      return { ...about, agentId: event.agent._id, data: { by: event.by, fromAgentId: event.fromAgentId } };
+      return {
+        ...about,
+        agentId: event.agent._id,
+        data: { by: event.by, fromAgentId: event.fromAgentId, ...(event.actorId ? { actorId: event.actorId } : {}), ...(event.note ? { note: event.note } : {}) },
+      };
     case 'conversation.unassigned':
-      return { ...about, agentId: event.fromAgentId, data: { reason: event.reason } };
+      return { ...about, agentId: event.fromAgentId, data: { reason: event.reason, ...(event.actorId ? { actorId: event.actorId } : {}) } };
     case 'conversation.first_response':
       return { ...about, agentId: event.agentId, data: { cycleStartedAt: conversation.cycleStartedAt } };
     case 'conversation.resolved':
@@ -35,7 +40,7 @@ export function logEntryOf(event: DomainEvent): LogEntry | null {
     case 'feedback.received':
       return { ...about, agentId: conversation.assigneeId, data: { score: event.feedback.score } };
     case 'feedback.commented':
-      return { ...about, agentId: conversation.assigneeId };
+      return { ...about, agentId: conversation.assigneeId, data: { comment: event.feedback.comment } };
   }
 }
 

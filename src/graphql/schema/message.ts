@@ -56,6 +56,8 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
   }),
 });
 
+export const MessageConnection = builder.connectionObject({ type: Message, name: 'MessageConnection' }, { name: 'MessageEdge' });
+
 type MessageEventType = 'message.received' | 'message.sent' | 'message.status';
 
 /** A message feed: the given events, of one conversation when asked, that the viewer may see. */

@@ -113,13 +113,28 @@ export function agentRepository(store: Store) {
      * filter states ONLINE and below capacity, so 50 concurrent calls against
      * 3 agents of capacity 5 succeed exactly 15 times.
      */
-    async claimCapacity(policy: Exclude<AssignmentPolicyName, 'manual'>, now: Date, onlyAgentId?: string): Promise<AgentDoc | null> {
+    async claimCapacity(policy: Exclude<AssignmentPolicyName, 'manual'>, now: Date, onlyAgentId?: string | null, exceptAgentId?: string | null): Promise<AgentDoc | null> {
       return agents.findOneAndUpdate(
-        eligibleAgentFilter(onlyAgentId ? { _id: onlyAgentId } : {}),
+        eligibleAgentFilter(onlyAgentId ? { _id: onlyAgentId } : exceptAgentId ? { _id: { $ne: exceptAgentId } } : {}),
         { $inc: { activeConversations: 1 }, $set: { lastAssignedAt: now, updatedAt: now } },
         { sort: agentOrder(policy), returnDocument: 'after' },
       );
     },
+
+    /**
+     * A transfer's unit of capacity: the target must be active (not
+     * deactivated) and below capacity, whatever their status.
+     */
+    async claimForTransfer(agentId: string, now: Date): Promise<AgentDoc | null> {
+      return agents.findOneAndUpdate(
+        { _id: agentId, active: { $ne: false }, $expr: { $lt: ['$activeConversations', '$capacity'] } },
+        { $inc: { activeConversations: 1 }, $set: { lastAssignedAt: now, updatedAt: now } },
+        { returnDocument: 'after' },
+      );
+    },
+
+    /** ONLINE agents (the queue's "agents online"). */
+    countOnline: () => agents.countDocuments({ status: 'ONLINE', active: { $ne: false } }),
 
     /** Admin assignment may go over capacity on purpose, but never to an unknown agent. */
     async forceClaim(agentId: string, now: Date): Promise<AgentDoc | null> {

@@ -3,14 +3,30 @@ import { allowedFrom, targetOf } from '../../domain/lifecycle.js';
 import { COLLECTIONS } from '../collections.js';
 import { newId } from '../ids.js';
 import { DuplicateKeyError, type Filter, type Store } from '../port.js';
-import { cursorQuery, type CursorPage } from './paging.js';
+import { keysetQuery, type KeysetPage } from './paging.js';
 
 export interface ConversationQuery {
   status?: ConversationStatus[] | null;
   assigneeId?: string | null;
+  /** Digits only, as WhatsApp ids are stored. */
   customerWaId?: string | null;
-  /** Agents see their own conversations and the queue. */
+  customerId?: string | null;
+  /** Agents see their own conversations, the ones they handled and the queue. */
   visibleToAgentId?: string | null;
+  /** Conversations carrying every one of these labels. */
+  labels?: string[] | null;
+  unread?: boolean | null;
+  /** A search already resolved to what matched: customers (by name), conversations (by message text), a number fragment. */
+  search?: { customerIds: string[]; conversationIds: string[]; waIdDigits: string | null } | null;
+}
+
+/** The inbox orders: newest activity first, or newest opening first. */
+export type ConversationOrder = 'LAST_ACTIVITY' | 'OPENED';
+export const ORDER_FIELD: Record<ConversationOrder, 'lastActivityAt' | 'openedAt'> = { LAST_ACTIVITY: 'lastActivityAt', OPENED: 'openedAt' };
+
+/** Agents see the conversations they hold, the ones they held before, and the queue. */
+export function visibleToAgent(agentId: string): Filter {
+  return { $or: [{ assigneeId: agentId }, { status: 'QUEUED' }, { handlerIds: agentId }] };
 }
 
 export function conversationRepository(store: Store) {
@@ -21,7 +37,20 @@ export function conversationRepository(store: Store) {
     if (query.status?.length) and.push({ status: { $in: query.status } });
     if (query.assigneeId) and.push({ assigneeId: query.assigneeId });
     if (query.customerWaId) and.push({ waId: query.customerWaId });
-    if (query.visibleToAgentId) and.push({ $or: [{ assigneeId: query.visibleToAgentId }, { status: 'QUEUED' }] });
+    if (query.customerId) and.push({ customerId: query.customerId });
+    if (query.visibleToAgentId) and.push(visibleToAgent(query.visibleToAgentId));
+    if (query.labels?.length) and.push({ labels: { $all: query.labels } });
+    if (query.unread === true) and.push({ unreadCount: { $gt: 0 } });
+    if (query.unread === false) and.push({ unreadCount: { $not: { $gt: 0 } } });
+    if (query.search) {
+      const { customerIds, conversationIds, waIdDigits } = query.search;
+      const any: Filter[] = [];
+      if (customerIds.length) any.push({ customerId: { $in: customerIds } });
+      if (conversationIds.length) any.push({ _id: { $in: conversationIds } });
+      if (waIdDigits) any.push({ waId: { $regex: waIdDigits.replace(/\D/g, '') } });
+      // Nothing matched: a filter no document passes.
+      and.push(any.length ? { $or: any } : { _id: { $in: [] } });
+    }
     return and.length ? { $and: and } : {};
   };
 
@@ -33,8 +62,9 @@ export function conversationRepository(store: Store) {
     byExternalId: (system: string, externalId: string) =>
       conversations.findOne({ externalLinks: { $elemMatch: { system, externalId } } }),
 
-    page(query: ConversationQuery, page: CursorPage, newestFirst = true) {
-      const { filter, options } = cursorQuery(toFilter(query), page, newestFirst ? -1 : 1);
+    /** Newest first by the order's field, `_id` breaking ties. */
+    page(query: ConversationQuery, order: ConversationOrder, page: KeysetPage) {
+      const { filter, options } = keysetQuery(toFilter(query), ORDER_FIELD[order], -1, page);
       return conversations.find(filter, options);
     },
     count: (query: ConversationQuery) => conversations.countDocuments(toFilter(query)),
@@ -64,6 +94,11 @@ export function conversationRepository(store: Store) {
         lastCustomerMessageAt: null,
         lastMessageAt: null,
         lastMessageId: null,
+        lastActivityAt: at,
+        lastCustomerMessageId: null,
+        unreadCount: 0,
+        labels: [],
+        handlerIds: [],
         greetingSentAt: null,
         survey: null,
         feedback: null,
@@ -85,16 +120,39 @@ export function conversationRepository(store: Store) {
     recordCustomerMessage: (id: string, messageId: string, customerTime: Date, now: Date) =>
       conversations.findOneAndUpdate(
         { _id: id },
-        { $max: { lastCustomerMessageAt: customerTime, lastMessageAt: now }, $set: { lastMessageId: messageId, updatedAt: now } },
+        {
+          $max: { lastCustomerMessageAt: customerTime, lastMessageAt: now, lastActivityAt: now },
+          $set: { lastMessageId: messageId, lastCustomerMessageId: messageId, updatedAt: now },
+          $inc: { unreadCount: 1 },
+        },
         { returnDocument: 'after' },
       ),
 
     recordDeskMessage: (id: string, messageId: string, now: Date) =>
       conversations.findOneAndUpdate(
         { _id: id },
-        { $max: { lastMessageAt: now }, $set: { lastMessageId: messageId, updatedAt: now } },
+        { $max: { lastMessageAt: now, lastActivityAt: now }, $set: { lastMessageId: messageId, updatedAt: now } },
         { returnDocument: 'after' },
       ),
+
+    /** An agent read it: nothing unread. Null when there was nothing to mark. */
+    markRead: (id: string, now: Date) =>
+      conversations.findOneAndUpdate({ _id: id, unreadCount: { $gt: 0 } }, { $set: { unreadCount: 0, updatedAt: now } }, { returnDocument: 'after' }),
+
+    addLabels: (id: string, labels: string[], now: Date) =>
+      conversations.findOneAndUpdate({ _id: id }, { $addToSet: { labels: { $each: labels } }, $set: { updatedAt: now } }, { returnDocument: 'after' }),
+
+    removeLabels: (id: string, labels: string[], now: Date) =>
+      conversations.findOneAndUpdate({ _id: id }, { $pull: { labels: { $in: labels } }, $set: { updatedAt: now } }, { returnDocument: 'after' }),
+
+    /** Every label in use among the conversations the query selects, with how many carry it, most used first. */
+    labelCounts: (query: ConversationQuery) =>
+      conversations.aggregate<{ _id: string; count: number }>([
+        { $match: toFilter(query) },
+        { $unwind: '$labels' },
+        { $group: { _id: '$labels', count: { $sum: 1 } } },
+        { $sort: { count: -1, _id: 1 } },
+      ]),
 
     /** Claims the greeting slot: only the first caller per conversation gets the document back. */
     /** Open first cycles never greeted, opened before `openedBefore`: the follow-up sweep greets them. */
@@ -114,7 +172,7 @@ export function conversationRepository(store: Store) {
         : { _id: id, status: { $in: allowedFrom('assign') } };
       return conversations.findOneAndUpdate(
         precondition,
-        { $set: { status: targetOf('assign'), assigneeId: agentId, assignedAt: now, updatedAt: now } },
+        { $set: { status: targetOf('assign'), assigneeId: agentId, assignedAt: now, updatedAt: now }, $addToSet: { handlerIds: agentId } },
         { returnDocument: 'after' },
       );
     },
@@ -167,6 +225,7 @@ export function conversationRepository(store: Store) {
             assigneeId: null,
             assignedAt: null,
             cycleStartedAt: now,
+            lastActivityAt: now,
             firstResponseAt: null,
             resolvedAt: null,
             survey: null,

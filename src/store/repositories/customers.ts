@@ -2,6 +2,7 @@ import type { CustomerDoc } from '../../domain/model.js';
 import { COLLECTIONS } from '../collections.js';
 import { newId } from '../ids.js';
 import { DuplicateKeyError, type Store } from '../port.js';
+import { escapeRegex } from './regex.js';
 
 export function customerRepository(store: Store) {
   const customers = store.collection<CustomerDoc>(COLLECTIONS.customers);
@@ -9,6 +10,11 @@ export function customerRepository(store: Store) {
     byId: (id: string) => customers.findOne({ _id: id }),
     byIds: (ids: string[]) => customers.find({ _id: { $in: ids } }),
     byWaId: (waId: string) => customers.findOne({ waId }),
+    /** Ids of customers whose name contains `text`, ignoring case. */
+    async idsNamed(text: string, limit: number): Promise<string[]> {
+      const found = await customers.find({ name: { $regex: escapeRegex(text), $options: 'i' } }, { limit, projection: { _id: 1 } });
+      return found.map((c) => c._id);
+    },
 
     /** Upsert by wa_id, keeping the latest profile name WhatsApp sent. */
     async upsert(waId: string, name: string | null, now: Date): Promise<CustomerDoc> {

@@ -3,6 +3,7 @@ import type { ConversationEventDoc, ConversationEventType } from '../../domain/m
 import { COLLECTIONS } from '../collections.js';
 import { newId } from '../ids.js';
 import type { Store } from '../port.js';
+import { cursorQuery, type CursorPage } from './paging.js';
 
 export interface LogEntry {
   type: ConversationEventType;
@@ -29,6 +30,11 @@ export function conversationEventLog(store: Store) {
       });
     },
     forConversation: (conversationId: string) => events.find({ conversationId }, { sort: { at: 1, _id: 1 } }),
+    /** A conversation's entries of the given types, oldest first, paged by id (ids are time-ordered). */
+    page(conversationId: string, types: readonly ConversationEventType[], page: CursorPage) {
+      const { filter, options } = cursorQuery({ conversationId, type: { $in: [...types] } }, page, 1);
+      return events.find(filter, options);
+    },
     /** Entries written before the log shared the events' vocabulary get its names; returns how many. */
     async renameLegacyTypes(): Promise<number> {
       let renamed = 0;

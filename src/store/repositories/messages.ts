@@ -4,6 +4,7 @@ import { COLLECTIONS } from '../collections.js';
 import { newId } from '../ids.js';
 import { DuplicateKeyError, type Store } from '../port.js';
 import { cursorQuery, type CursorPage } from './paging.js';
+import { escapeRegex } from './regex.js';
 
 export interface HeldStatus {
   _id: string;
@@ -27,6 +28,11 @@ export function messageRepository(store: Store) {
     page(conversationId: string, page: CursorPage) {
       const { filter, options } = cursorQuery({ conversationId }, page, 1);
       return messages.find(filter, options);
+    },
+    /** Conversations with a message whose text contains `text`, ignoring case; the newest messages first. */
+    async conversationIdsMentioning(text: string, limit: number): Promise<string[]> {
+      const found = await messages.find({ text: { $regex: escapeRegex(text), $options: 'i' } }, { sort: { _id: -1 }, limit, projection: { conversationId: 1 } });
+      return [...new Set(found.map((m) => m.conversationId))];
     },
     lastInbound: (conversationId: string) =>
       messages.findOne({ conversationId, direction: 'INBOUND', whatsappId: { $ne: null } }, { sort: { _id: -1 } }),
