@@ -163,8 +163,9 @@ describe('unread', () => {
     expect(before.conversation?.unreadCount).toBe(3);
     expect(d.emulator.reads).toEqual([]);
 
+    // Not Bob's to see: answered as a missing conversation.
     const denied = await bob.client.try(MarkConversationReadDocument, { conversationId: c._id });
-    expect(denied.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(denied.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
 
     const read = await ana.client.run(MarkConversationReadDocument, { conversationId: c._id });
     expect(read.markConversationRead.unreadCount).toBe(0);

@@ -21,6 +21,11 @@ const OPERATIONS: Record<string, { query: string; variables?: Record<string, unk
   addNote: { query: 'mutation ($id: ID!) { addNote(conversationId: $id, text: "note") { id } }' },
   resolveConversation: { query: 'mutation ($id: ID!) { resolveConversation(conversationId: $id) { id } }' },
   reopenConversation: { query: 'mutation ($id: ID!) { reopenConversation(conversationId: $id) { id } }' },
+  transferConversation: { query: 'mutation ($id: ID!) { transferConversation(conversationId: $id, agentId: "someone", note: "over to you") { id } }' },
+  releaseConversation: { query: 'mutation ($id: ID!) { releaseConversation(conversationId: $id) { id } }' },
+  markConversationRead: { query: 'mutation ($id: ID!) { markConversationRead(conversationId: $id) { id } }' },
+  addLabels: { query: 'mutation ($id: ID!) { addLabels(conversationId: $id, labels: ["vip"]) { id } }' },
+  removeLabels: { query: 'mutation ($id: ID!) { removeLabels(conversationId: $id, labels: ["vip"]) { id } }' },
 };
 
 /** Root fields of Query and Mutation that take a conversation's id. */
