@@ -1,6 +1,6 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-const scalars = { DateTime: 'string', JSON: 'unknown', ID: 'string' };
+const scalars = { DateTime: 'string', JSON: 'unknown', ID: 'string', File: 'File' };
 
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',

@@ -37,7 +37,13 @@ import type { Store } from './store/port.js';
 import { createEmbeddedStore } from './store/embedded.js';
 import { openDurableStore } from './store/embeddedDurable.js';
 import { watchEmbeddedPeers, type EmbeddedPeers } from './store/embeddedPeers.js';
-import { createMongoStore } from './store/mongo.js';
+import { createMongoStore, isMongoStore } from './store/mongo.js';
+import { createFileMediaStore } from './media/fileStore.js';
+import { createGridFsMediaStore } from './media/gridfsStore.js';
+import { createMemoryMediaStore } from './media/memoryStore.js';
+import type { MediaStore } from './media/port.js';
+import { mediaRoutes } from './media/routes.js';
+import { createMediaUrlSigner } from './media/signedUrl.js';
 import { createRepositories, type Repositories } from './store/repositories/index.js';
 import { createCloudApiClient } from './whatsapp/cloudApi.js';
 import { whatsappWebhookRoutes } from './whatsapp/routes.js';
@@ -108,6 +114,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger.info('events and outbox: in-process (set REDIS_URL to share them between instances)');
   }
 
+  // Media live beside the records: GridFS with MongoDB, files under DATA_DIR, or memory with DATA_DIR=memory.
+  const mediaStore: MediaStore = isMongoStore(store)
+    ? createGridFsMediaStore(store.database())
+    : config.dataDir
+      ? await createFileMediaStore(config.dataDir)
+      : createMemoryMediaStore();
+  closers.push(() => mediaStore.close());
+  logger.info({ media: mediaStore.kind }, 'media storage');
+  if (!config.media.urlSecret && config.redisUrl) {
+    logger.warn('MEDIA_URL_SECRET is not set: media URLs are signed with a key of this process, so another instance refuses them');
+  }
+  const mediaUrls = createMediaUrlSigner({
+    secret: config.media.urlSecret ?? randomBytes(32),
+    ttlMs: config.media.urlTtlMs,
+    origin: config.media.publicUrl,
+  });
+
   const subscriptions = createSubscriptionHub({ bus, logger: logger.child({ component: 'subscriptions' }) });
   const meters = createDeskMetrics({ store, queue, logger, liveSubscriptions: () => subscriptions.size() });
 
@@ -139,6 +162,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     whatsapp: config.whatsapp,
     sender,
     queue,
+    media: { store: mediaStore, config: config.media },
     clock,
     logger,
     dispatch: events.dispatch,
@@ -203,6 +227,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       keyPrefix: `${config.redisKeyPrefix}:ratelimit`,
       logger,
     }),
+    mediaUrl: (messageId, agentId) => mediaUrls.urlFor(messageId, agentId, clock.now()),
   };
 
   const consoleRoot = defaultConsoleRoot();
@@ -241,6 +266,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       (app) => {
         void app.register(consoleRoutes({ root: consoleRoot, logger }));
       },
+      (app) => {
+        void app.register(mediaRoutes({ signer: mediaUrls, mediaFor: (agentId, messageId) => workflow.mediaFor(agentId, messageId) }));
+      },
     ],
   });
 
@@ -250,6 +278,17 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // What a previous run left behind (sends, greetings, assignments) is picked up now, then swept periodically.
   await workflow.startSweeping().catch((error: unknown) => logger.error({ err: error }, 'start-up outbox sweep failed'));
+
+  // The template catalog: now, then every TEMPLATE_SYNC_INTERVAL.
+  let templateTimer: NodeJS.Timeout | null = null;
+  if (config.whatsapp.businessAccountId && sender) {
+    const sync = (reason: string) => workflow.scheduleTemplateSync(reason).catch((error: unknown) => logger.error({ err: error }, 'template sync not queued'));
+    await sync(`start-${newId()}`);
+    templateTimer = setInterval(() => void sync('interval'), config.whatsapp.templateSyncIntervalMs);
+    templateTimer.unref();
+  } else if (config.whatsapp.businessAccountId) {
+    logger.warn('WHATSAPP_BUSINESS_ACCOUNT_ID is set but sending is not configured: the template catalog is not synced');
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -272,6 +311,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         // Clients quitting from here on are a shutdown, not an outage.
         dependencies.close();
         await revocations.close();
+        if (templateTimer) clearInterval(templateTimer);
         await http.close();
         await queue.close();
         await plugins.close();

@@ -80,6 +80,13 @@ const envSchema = z.object({
   WHATSAPP_PAIR_PAUSE: duration('6s'),
   OUTBOX_LEASE: duration('30s'),
   OUTBOX_SWEEP_INTERVAL: duration('10s'),
+  WHATSAPP_BUSINESS_ACCOUNT_ID: optionalString,
+  TEMPLATE_SYNC_INTERVAL: duration('1h'),
+
+  MEDIA_URL_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'expected at least 16 characters').optional()),
+  MEDIA_URL_TTL: duration('1h'),
+  MEDIA_DOWNLOAD_ATTEMPTS: positiveInt(8),
+  PUBLIC_URL: url(['http:', 'https:'], 'expected an http(s) URL'),
 
   GREETING_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thanks for reaching out! An agent will be with you shortly.')),
   OUT_OF_OFFICE_TEXT: z.preprocess(
@@ -155,6 +162,18 @@ export interface WhatsAppConfig {
   timeoutMs: number;
   /** Pause before retrying one recipient after 131056 (Meta's pair rate: about one message per 6 s per user). */
   pairPauseMs: number;
+  /** The WABA whose template catalog is synced; null: no catalog, templates are sent unchecked. */
+  businessAccountId: string | null;
+  templateSyncIntervalMs: number;
+}
+
+export interface MediaConfig {
+  /** HMAC key of media URLs; null: a random one per process (URLs then work only on the instance that signed them). */
+  urlSecret: string | null;
+  urlTtlMs: number;
+  downloadAttempts: number;
+  /** Origin put in front of media URLs (e.g. https://desk.example.com); null: URLs are paths on this server. */
+  publicUrl: string | null;
 }
 
 export interface OutboxConfig {
@@ -182,6 +201,7 @@ export interface Config {
   /** Browser origins allowed to call /graphql (CORS); empty: same origin only in production, any origin without credentials in development. */
   corsOrigins: string[];
   whatsapp: WhatsAppConfig;
+  media: MediaConfig;
   workflow: {
     greetingText: string;
     outOfOfficeText: string;
@@ -310,6 +330,14 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       retryMaxMs: env.WHATSAPP_RETRY_MAX,
       timeoutMs: env.WHATSAPP_TIMEOUT,
       pairPauseMs: env.WHATSAPP_PAIR_PAUSE,
+      businessAccountId: env.WHATSAPP_BUSINESS_ACCOUNT_ID ?? null,
+      templateSyncIntervalMs: env.TEMPLATE_SYNC_INTERVAL,
+    },
+    media: {
+      urlSecret: env.MEDIA_URL_SECRET ?? null,
+      urlTtlMs: env.MEDIA_URL_TTL,
+      downloadAttempts: env.MEDIA_DOWNLOAD_ATTEMPTS,
+      publicUrl: env.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     },
     workflow: {
       greetingText: env.GREETING_TEXT,

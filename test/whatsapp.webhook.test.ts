@@ -58,6 +58,7 @@ describe('reference payloads', () => {
         },
       ],
       statuses: [],
+      templateStatuses: [],
       problems: [],
     });
   });
@@ -137,6 +138,7 @@ describe('reference payloads', () => {
     const parsed = parseWebhook(await reference('status-sent.json'));
     expect(parsed).toEqual({
       inbound: [],
+      templateStatuses: [],
       statuses: [
         {
           whatsappId: 'wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA',
@@ -379,23 +381,33 @@ describe('batches', () => {
     expect(parsed.problems).toEqual([expect.stringContaining('timestamp')]);
   });
 
-  it('other subscription fields and changes without metadata are skipped, not fatal', () => {
+  it('other subscription fields, unreadable template updates and changes without metadata are skipped, not fatal', () => {
     const body = notification({ messages: [message('wamid.ok', 'text', { text: { body: 'x' } })] });
     body.entry[0]!.changes.push(
+      { field: 'account_update', value: { event: 'VERIFIED_ACCOUNT' } } as never,
       { field: 'message_template_status_update', value: { event: 'APPROVED' } } as never,
       { field: 'messages', value: { messages: [message('wamid.lost', 'text', { text: { body: 'x' } })] } } as never,
     );
     const parsed = parseWebhook(body);
     expect(parsed.inbound.map((m) => m.whatsappId)).toEqual(['wamid.ok']);
     expect(parsed.problems).toEqual([
-      'entry[0].changes[1]: field "message_template_status_update" ignored',
-      expect.stringContaining('entry[0].changes[2].value: metadata'),
+      'entry[0].changes[1]: field "account_update" ignored',
+      expect.stringContaining('entry[0].changes[2].value: message_template_name'),
+      expect.stringContaining('entry[0].changes[3].value: metadata'),
     ]);
   });
 
   it("reports Meta's change-level errors", () => {
     const parsed = parseWebhook(notification({ errors: [{ code: 131000, title: 'Something went wrong', error_data: { details: 'try later' } }] }));
     expect(parsed.problems).toEqual(['entry[0].changes[0].value: Meta reported error 131000 Something went wrong: try later']);
+  });
+});
+
+describe('template status updates', () => {
+  it('webhook-template-status.json: the new status, name, language and reason', async () => {
+    const parsed = parseWebhook(await reference('webhook-template-status.json'));
+    expect(parsed.templateStatuses).toEqual([{ name: 'order_update', language: 'en_US', status: 'REJECTED', reason: 'INCORRECT_CATEGORY', templateId: '1473688840035974' }]);
+    expect(parsed.problems).toEqual([]);
   });
 });
 
@@ -414,7 +426,7 @@ describe('the envelope', () => {
   });
 
   it('accepts an empty notification', () => {
-    expect(parseWebhook({ object: 'whatsapp_business_account', entry: [] })).toEqual({ inbound: [], statuses: [], problems: [] });
+    expect(parseWebhook({ object: 'whatsapp_business_account', entry: [] })).toEqual({ inbound: [], statuses: [], templateStatuses: [], problems: [] });
   });
 
   it("parses the emulator's payloads the same way (so end-to-end tests stand on the reference shapes)", () => {

@@ -2,6 +2,7 @@
 // the dispatcher's listeners turn it into exactly one reporting-log entry
 // (none for message events, whose record is the messages collection), one
 // publication on the bus and one plugin delivery (none for internal events).
+import { createMemoryMediaStore } from '../src/media/memoryStore.js';
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { testConfig } from '../src/config.js';
@@ -66,6 +67,7 @@ function world() {
     whatsapp: config.whatsapp,
     sender: null,
     queue: createInProcessQueue({ logger }),
+    media: { store: createMemoryMediaStore(), config: config.media },
     clock: { now: () => new Date((clock += 1000)) },
     logger,
     dispatch: dispatcher.dispatch,
@@ -95,7 +97,13 @@ function world() {
     const { conversation: c } = await conversation('ASSIGNED');
     return repos.messages.insert(deskMessage({ conversation: c, author: 'AGENT', type: 'TEXT', text: 'hello', now: now() }));
   }
-  return { deps, repos, onBus, toPlugins, log, now, customer, conversation, agent, outbound };
+  async function pendingMedia(): Promise<MessageDoc> {
+    const { conversation: c } = await conversation('ASSIGNED');
+    const draft = deskMessage({ conversation: c, author: 'AGENT', type: 'IMAGE', now: now() });
+    draft.media = { id: '1003383421387256', mimeType: 'image/png', sha256: null, caption: null, filename: null, voice: null, status: 'PENDING', size: null, failureReason: null };
+    return repos.messages.insert(draft);
+  }
+  return { deps, repos, onBus, toPlugins, log, now, customer, conversation, agent, outbound, pendingMedia };
 }
 
 type World = ReturnType<typeof world>;
@@ -290,6 +298,20 @@ const CASES: Record<keyof typeof transitions, Case> = {
       const message = await w.outbound();
       await w.repos.messages.markFailed(message._id, { code: 131000, title: 'Something went wrong', details: null }, w.now(), true);
       return () => transitions.requeueFailedMessage(w.deps, message._id, w.now());
+    },
+  },
+  markMediaReady: {
+    raises: 'message.status',
+    async given(w) {
+      const message = await w.pendingMedia();
+      return () => transitions.markMediaReady(w.deps, message._id, { size: 3, sha256: 'ab'.repeat(32), mimeType: 'image/png' }, w.now());
+    },
+  },
+  markMediaFailed: {
+    raises: 'message.status',
+    async given(w) {
+      const message = await w.pendingMedia();
+      return () => transitions.markMediaFailed(w.deps, message._id, 'checksum mismatch', w.now());
     },
   },
 };

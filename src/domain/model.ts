@@ -2,6 +2,7 @@ import type { LoggedEventType } from './events.js';
 // The records the desk keeps. These are the stored document shapes: every
 // engine (MongoDB through mongoose, or the embedded mingo engine) stores and
 // returns exactly these, with Date objects for times and string ids.
+import type { MediaStatus } from './media.js';
 
 export const AGENT_ROLES = ['ADMIN', 'AGENT'] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
@@ -165,12 +166,22 @@ export interface ConversationDoc {
 }
 
 export interface MediaRef {
+  /** Meta's media id: the customer's upload for inbound, ours (after upload) for outbound. */
   id: string | null;
   mimeType: string | null;
+  /** Lower-case hex SHA-256 of the file (Meta's base64 is converted). */
   sha256: string | null;
   caption: string | null;
   filename: string | null;
   voice: boolean | null;
+  /**
+   * PENDING until the desk holds the bytes (inbound: downloaded and
+   * verified); READY; FAILED with `failureReason`. Absent on records written
+   * before media were stored, read as PENDING.
+   */
+  status?: MediaStatus;
+  size?: number | null;
+  failureReason?: string | null;
 }
 
 export interface MessageError {

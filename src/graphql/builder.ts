@@ -26,6 +26,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
+    File: { Input: File; Output: never };
   };
   DefaultFieldNullability: false;
 }>({
@@ -88,6 +89,24 @@ builder.scalarType('JSON', {
       }
     };
     return read(ast);
+  },
+});
+
+builder.scalarType('File', {
+  description: 'A file sent as a part of a GraphQL multipart request (github.com/jaydenseric/graphql-multipart-request-spec). Input only.',
+  serialize: () => {
+    throw new GraphQLError('File is an input-only scalar');
+  },
+  parseValue: (value) => {
+    // Yoga hands over its fetch implementation's File, which need not be Node's own class.
+    const file = value as Partial<File> | null;
+    if (typeof file?.arrayBuffer !== 'function' || typeof file.type !== 'string') {
+      throw new GraphQLError('File must be sent as a part of a multipart request (graphql-multipart-request-spec)');
+    }
+    return value as File;
+  },
+  parseLiteral: () => {
+    throw new GraphQLError('File cannot be written inline: send it as a part of a multipart request');
   },
 });
 

@@ -26,6 +26,8 @@ export interface DeskServices {
   metrics(query: { from: Date; to: Date; agentId: string | null }, viewerId: string): Promise<unknown>;
   integrations(): Promise<IntegrationStatus[]>;
   retryIntegration(name: string): Promise<number>;
+  /** A signed URL serving a message's file to this agent (src/media/signedUrl.ts). */
+  mediaUrl(messageId: string, agentId: string): string;
   signInThrottle: SignInThrottle;
 }
 

@@ -17,6 +17,8 @@ export interface GraphqlRouteOptions {
   authenticate(token: string | null): Promise<AgentDoc | null>;
   settle(req: object, principal: Principal): void;
   bodyLimit: number;
+  /** Largest multipart request (file uploads, graphql-multipart-request-spec); larger than bodyLimit. */
+  uploadLimit?: number;
 }
 
 // RFC 6750 §3: a refused bearer token is answered with this challenge.
@@ -35,11 +37,16 @@ export function graphqlRoute(options: GraphqlRouteOptions): GraphqlRoute {
     // mistakes as GraphQL errors; Fastify only enforces the size limit here.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => done(null, body));
+    // Files are bytes, not text, and may be up to WhatsApp's largest media; only
+    // callers with a valid token get this far (onRequest), so nobody else makes us buffer one.
+    const uploadLimit = options.uploadLimit ?? options.bodyLimit;
+    app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: uploadLimit }, (_request, body, done) => done(null, body));
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const status = error.statusCode ?? 500;
       if (status === 413) {
-        return sendGraphqlError(reply, 413, `Request body exceeds the ${formatBytes(options.bodyLimit)} limit`, 'PAYLOAD_TOO_LARGE');
+        const limit = isMultipart(request.headers['content-type']) ? (options.uploadLimit ?? options.bodyLimit) : options.bodyLimit;
+        return sendGraphqlError(reply, 413, `Request body exceeds the ${formatBytes(limit)} limit`, 'PAYLOAD_TOO_LARGE');
       }
       if (status >= 400 && status < 500) return sendGraphqlError(reply, status, error.message, BAD_USER_INPUT);
       request.log.error({ err: error }, 'graphql request failed');
@@ -66,6 +73,10 @@ export function graphqlRoute(options: GraphqlRouteOptions): GraphqlRoute {
           return sendGraphqlError(reply, 429, `Too many requests; retry in ${verdict.retryAfterSeconds} s`, 'RATE_LIMITED', {
             retryAfter: verdict.retryAfterSeconds,
           });
+        }
+        if (isMultipart(request.headers['content-type']) && (credentials.kind !== 'bearer' || !(await options.authenticate(credentials.token)))) {
+          reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
+          return sendGraphqlError(reply, 401, 'File uploads need a valid bearer token', 'UNAUTHENTICATED');
         }
       },
       handler: async (request, reply) => {
@@ -98,10 +109,10 @@ export function graphqlRoute(options: GraphqlRouteOptions): GraphqlRoute {
           // The client went away before the answer was complete (an SSE stream, a slow query).
           if (!reply.raw.writableFinished) aborted.abort();
         });
-        const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && typeof request.body === 'string';
+        const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && (typeof request.body === 'string' || Buffer.isBuffer(request.body));
         const response = await options.yoga.fetch(
           `${request.protocol}://${request.host}${request.url}`,
-          { method: request.method, headers, body: hasBody ? (request.body as string) : null, signal: aborted.signal },
+          { method: request.method, headers, body: hasBody ? (request.body as string | Buffer<ArrayBuffer>) : null, signal: aborted.signal },
           { req: request },
         );
         response.headers.forEach((value, key) => reply.header(key, value));
@@ -149,6 +160,10 @@ function endable(source: ReadableStream<Uint8Array>, streams: Set<() => void>): 
       return reader.cancel(reason);
     },
   });
+}
+
+function isMultipart(contentType: string | undefined): boolean {
+  return /^multipart\/form-data\b/i.test(contentType ?? '');
 }
 
 export function formatBytes(bytes: number): string {

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { MAX_MEDIA_BYTES } from '../domain/media.js';
 import type { AgentDoc } from '../domain/model.js';
 import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
 import { graphqlErrorBody } from './graphqlErrors.js';
@@ -28,6 +29,9 @@ import { createGraphqlYoga, type Principal, type Transport } from './yoga.js';
 export const BODY_LIMIT = 3 * 1024 * 1024;
 
 export const GRAPHQL_PATH = '/graphql';
+
+/** Largest GraphQL multipart request: WhatsApp's largest file plus room for the other parts. */
+export const UPLOAD_BODY_LIMIT = MAX_MEDIA_BYTES + 1024 * 1024;
 
 const READY_TIMEOUT_MS = 5_000;
 
@@ -181,7 +185,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return reply.status(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', code: error.code, message });
   });
 
-  const graphqlHttp = graphqlRoute({ yoga, rateLimiter, authFailures, authenticate: options.authenticate, settle, bodyLimit: BODY_LIMIT });
+  const graphqlHttp = graphqlRoute({ yoga, rateLimiter, authFailures, authenticate: options.authenticate, settle, bodyLimit: BODY_LIMIT, uploadLimit: UPLOAD_BODY_LIMIT });
 
   // Subscriptions never finish on their own and would hold server.close()
   // open until the deadline: they end first, over both transports.

@@ -131,7 +131,8 @@ export function createGraphqlYoga(options: GraphqlYogaOptions): GraphqlYoga {
     graphqlEndpoint: '/graphql',
     graphiql: !isProduction,
     landingPage: false,
-    multipart: false,
+    // File uploads (sendMedia); the route admits multipart bodies from authenticated callers only.
+    multipart: true,
     cors: corsPolicy(options.config),
     // Fastify has enforced the body limit before yoga sees the body; yoga's own
     // check re-streams the whole body and costs seconds on a 3 MB request.

@@ -17,6 +17,8 @@ export const COLLECTIONS = {
   /** Signed-in browsers (signIn); API tokens live on the agent. */
   sessions: 'sessions',
   cannedResponses: 'canned_responses',
+  /** The WhatsApp template catalog, synced from Meta (one record per name and language). */
+  templates: 'message_templates',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -52,4 +54,5 @@ export const INDEXES: Record<CollectionName, IndexSpec[]> = {
   sessions: [{ key: { tokenHash: 1 }, unique: true }, { key: { agentId: 1, expiresAt: 1 } }],
   canned_responses: [{ key: { shortcut: 1 }, unique: true }],
   plugin_state: [{ key: { plugin: 1, key: 1 }, unique: true }, { key: { expiresAt: 1 } }],
+  message_templates: [{ key: { name: 1, language: 1 }, unique: true }, { key: { status: 1 } }],
 };

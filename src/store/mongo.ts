@@ -43,7 +43,17 @@ export interface MongoStoreOptions {
   pingTimeoutMS?: number;
 }
 
-export async function createMongoStore(uri: string, options: MongoStoreOptions): Promise<Store> {
+/** The mongo engine also lends its database to what lives beside the collections (the media GridFS bucket). */
+export interface MongoStore extends Store {
+  readonly kind: 'mongo';
+  database(): NonNullable<mongoose.Connection['db']>;
+}
+
+export function isMongoStore(store: Store): store is MongoStore {
+  return store.kind === 'mongo' && typeof (store as Partial<MongoStore>).database === 'function';
+}
+
+export async function createMongoStore(uri: string, options: MongoStoreOptions): Promise<MongoStore> {
   const { logger } = options;
   const where = redactUri(uri);
   const indexes: Record<string, IndexSpec[]> = options.indexes ?? INDEXES;
@@ -96,6 +106,10 @@ export async function createMongoStore(uri: string, options: MongoStoreOptions):
 
   return {
     kind: 'mongo',
+    database() {
+      if (!connection.db) throw new Error(`MongoDB at ${where} is not connected`);
+      return connection.db;
+    },
     collection: <T extends Doc>(name: string) => collectionNamed(name) as unknown as Collection<T>,
     async ping() {
       const db = connection.db;

@@ -30,6 +30,7 @@ import {
   type SessionDoc,
   type SurveyState,
 } from '../domain/model.js';
+import { MEDIA_STATUSES } from '../domain/media.js';
 import { COLLECTIONS } from './collections.js';
 import type { IndexSpec } from './port.js';
 
@@ -79,6 +80,9 @@ const media = subdocument<MediaRef>({
   caption: nullableString,
   filename: nullableString,
   voice: { type: Boolean },
+  status: { type: String, enum: [...MEDIA_STATUSES] },
+  size: { type: Number },
+  failureReason: nullableString,
 });
 const messageError = subdocument<MessageError>({
   code: { type: Number, required: true },

@@ -10,6 +10,7 @@
 import { characterCount, isBlank } from '../domain/text.js';
 import { z } from 'zod';
 import { parseRetryAfter } from '../http/headerValues.js';
+import type { MediaKind } from '../domain/media.js';
 import type { MessageError } from '../domain/model.js';
 
 // ---------------------------------------------------------------------------
@@ -167,11 +168,22 @@ export interface OutboundMessage {
   messaging_product: 'whatsapp';
   recipient_type: 'individual';
   to: string;
-  type: 'text' | 'interactive' | 'template';
+  type: 'text' | 'interactive' | 'template' | MediaKind;
   context?: { message_id: string };
   text?: { preview_url: boolean; body: string };
   interactive?: Record<string, unknown>;
   template?: { name: string; language: { code: string }; components?: unknown[] };
+  image?: MediaObject;
+  video?: MediaObject;
+  audio?: MediaObject;
+  document?: MediaObject;
+  sticker?: MediaObject;
+}
+
+export interface MediaObject {
+  id: string;
+  caption?: string;
+  filename?: string;
 }
 
 export interface ReplyOptions {
@@ -320,6 +332,21 @@ export function templateMessage(to: string, name: string, language: string, comp
   return message;
 }
 
+/** Caption limit for media messages (Meta's, as for a text body's first screen). */
+export const MEDIA_CAPTION_MAX = 1024;
+
+/** A file sent by its media id; caption on image, video and document, filename on document. */
+export function mediaMessage(to: string, kind: MediaKind, mediaId: string, options: MediaSendOptions = {}): OutboundMessage {
+  const message = envelope(to, kind, options.replyTo);
+  const object: MediaObject = { id: requireText(mediaId, 'mediaId', 256, 'The media id') };
+  if (options.caption !== undefined && (kind === 'image' || kind === 'video' || kind === 'document')) {
+    object.caption = requireText(options.caption, 'caption', MEDIA_CAPTION_MAX, 'The caption');
+  }
+  if (options.filename !== undefined && kind === 'document') object.filename = requireText(options.filename, 'filename', 240, 'The filename');
+  message[kind] = object;
+  return message;
+}
+
 // ---------------------------------------------------------------------------
 // The client
 
@@ -345,6 +372,46 @@ export interface CloudApiClient {
   sendTemplate(to: string, name: string, language: string, components?: unknown[], options?: ReplyOptions): Promise<SendResult>;
   /** Shows the customer's message (and those before it) as read: blue ticks. */
   markRead(whatsappId: string): Promise<void>;
+  /** Sends an uploaded file by its media id (send-document-request.json; image, audio, video, sticker alike). */
+  sendMedia(to: string, kind: MediaKind, mediaId: string, options?: MediaSendOptions): Promise<SendResult>;
+  /** GET /{media-id}: a download URL valid for about 5 minutes, with the file's type, hex SHA-256 and size. */
+  retrieveMedia(mediaId: string): Promise<MediaInfo>;
+  /** GET the URL retrieveMedia gave, with the bearer token. An expired URL answers 404 (retrieve a fresh one). */
+  downloadMedia(url: string, maxBytes: number): Promise<Buffer>;
+  /** POST /{phone-number-id}/media (multipart): the media id to send it by, usable for 30 days. */
+  uploadMedia(file: { bytes: Uint8Array; mimeType: string; filename: string }): Promise<{ mediaId: string }>;
+  /** One page of GET /{waba-id}/message_templates; `after` is the previous page's cursor. */
+  listTemplates(businessAccountId: string, after?: string | null): Promise<TemplatePage>;
+}
+
+export interface MediaSendOptions extends ReplyOptions {
+  /** image, video and document only. */
+  caption?: string;
+  /** document only. */
+  filename?: string;
+}
+
+export interface MediaInfo {
+  url: string;
+  mimeType: string | null;
+  /** Hex, as the lookup gives it. */
+  sha256: string | null;
+  size: number | null;
+}
+
+export interface CatalogTemplate {
+  id: string | null;
+  name: string;
+  language: string;
+  status: string;
+  category: string | null;
+  components: Record<string, unknown>[];
+}
+
+export interface TemplatePage {
+  templates: CatalogTemplate[];
+  /** Cursor of the next page; null on the last one. */
+  after: string | null;
 }
 
 const metaErrorSchema = z.object({
@@ -359,6 +426,29 @@ const metaErrorSchema = z.object({
   }),
 });
 
+const mediaInfoSchema = z.object({
+  url: z.string().min(1),
+  mime_type: z.string().optional(),
+  sha256: z.string().optional(),
+  file_size: z.union([z.string(), z.number()]).optional(),
+});
+
+const uploadResponseSchema = z.object({ id: z.string().min(1) });
+
+const templatePageSchema = z.object({
+  data: z.array(
+    z.object({
+      id: z.string().optional(),
+      name: z.string().min(1),
+      language: z.string().min(1),
+      status: z.string().min(1),
+      category: z.string().optional(),
+      components: z.array(z.record(z.string(), z.unknown())).optional(),
+    }),
+  ),
+  paging: z.object({ cursors: z.object({ after: z.string().optional() }).optional(), next: z.string().optional() }).optional(),
+});
+
 const sendResponseSchema = z.object({ messages: z.array(z.object({ id: z.string().min(1) })).min(1) });
 
 export { parseRetryAfter };
@@ -369,6 +459,13 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** No answer (refused, reset, DNS, timeout): Meta may or may not have acted; the table calls it transient. */
+function noAnswer(error: unknown, timeoutMs: number): WhatsAppApiError {
+  const err = error as Error & { cause?: { code?: string } };
+  const title = err.name === 'TimeoutError' ? `No answer within ${timeoutMs} ms` : `Network error: ${err.cause?.code ?? err.message}`;
+  return new WhatsAppApiError({ httpStatus: null, code: null, title });
 }
 
 function apiError(status: number, text: string, retryAfterMs: number | null): WhatsAppApiError {
@@ -403,26 +500,37 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
     return { phoneNumberId: options.phoneNumberId!, accessToken: options.accessToken! };
   }
 
+  /** One Graph API call: network failures and Meta's error bodies become WhatsAppApiError. */
+  async function call(url: string, init: RequestInit, accessToken: string): Promise<Response> {
+    let response: Response;
+    try {
+      response = await doFetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${accessToken}` }, signal: AbortSignal.timeout(options.timeoutMs) });
+    } catch (error) {
+      throw noAnswer(error, options.timeoutMs);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      throw apiError(response.status, text, parseRetryAfter(response.headers.get('retry-after')));
+    }
+    return response;
+  }
+
+  async function callJson(url: string, init: RequestInit, accessToken: string): Promise<unknown> {
+    const response = await call(url, init, accessToken);
+    try {
+      return parseJson(await response.text());
+    } catch (error) {
+      throw noAnswer(error, options.timeoutMs);
+    }
+  }
+
   async function post(body: unknown): Promise<unknown> {
     const { phoneNumberId, accessToken } = configured();
-    let response: Response;
-    let text: string;
-    try {
-      response = await doFetch(`${base}/${encodeURIComponent(phoneNumberId)}/messages`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      // No answer (refused, reset, DNS, timeout): Meta may or may not have the message; the table calls it transient.
-      const err = error as Error & { cause?: { code?: string } };
-      const title = err.name === 'TimeoutError' ? `No answer within ${options.timeoutMs} ms` : `Network error: ${err.cause?.code ?? err.message}`;
-      throw new WhatsAppApiError({ httpStatus: null, code: null, title });
-    }
-    if (!response.ok) throw apiError(response.status, text, parseRetryAfter(response.headers.get('retry-after')));
-    return parseJson(text);
+    return callJson(
+      `${base}/${encodeURIComponent(phoneNumberId)}/messages`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      accessToken,
+    );
   }
 
   async function sendMessage(message: OutboundMessage): Promise<SendResult> {
@@ -444,6 +552,57 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
     async markRead(whatsappId) {
       const id = requireText(whatsappId, 'whatsappId', 256, 'The message id');
       await post({ messaging_product: 'whatsapp', status: 'read', message_id: id });
+    },
+    sendMedia: async (to, kind, mediaId, opts) => sendMessage(mediaMessage(to, kind, mediaId, opts)),
+    async retrieveMedia(mediaId) {
+      const { accessToken } = configured();
+      const answer = await callJson(`${base}/${encodeURIComponent(requireText(mediaId, 'mediaId', 256, 'The media id'))}`, { method: 'GET' }, accessToken);
+      const parsed = mediaInfoSchema.safeParse(answer);
+      if (!parsed.success) throw new WhatsAppApiError({ httpStatus: 200, code: null, title: 'Media lookup answered without a download url', details: JSON.stringify(answer)?.slice(0, 200) ?? null });
+      const size = parsed.data.file_size === undefined ? null : Number(parsed.data.file_size);
+      return { url: parsed.data.url, mimeType: parsed.data.mime_type ?? null, sha256: parsed.data.sha256 ?? null, size: Number.isFinite(size) ? size : null };
+    },
+    async downloadMedia(url, maxBytes) {
+      const { accessToken } = configured();
+      const response = await call(url, { method: 'GET' }, accessToken);
+      const declared = Number(response.headers.get('content-length') ?? NaN);
+      if (declared > maxBytes) {
+        await response.body?.cancel().catch(() => {});
+        throw new WhatsAppApiError({ httpStatus: response.status, code: null, title: `Media is ${declared} bytes, over the ${maxBytes} byte limit` });
+      }
+      try {
+        const bytes = Buffer.from(await response.arrayBuffer());
+        if (bytes.length > maxBytes) throw new WhatsAppApiError({ httpStatus: response.status, code: null, title: `Media is ${bytes.length} bytes, over the ${maxBytes} byte limit` });
+        return bytes;
+      } catch (error) {
+        if (error instanceof WhatsAppApiError) throw error;
+        throw noAnswer(error, options.timeoutMs);
+      }
+    },
+    async uploadMedia(file) {
+      const { phoneNumberId, accessToken } = configured();
+      const form = new FormData();
+      form.set('messaging_product', 'whatsapp');
+      form.set('type', file.mimeType);
+      form.set('file', new Blob([new Uint8Array(file.bytes)], { type: file.mimeType }), file.filename);
+      const answer = await callJson(`${base}/${encodeURIComponent(phoneNumberId)}/media`, { method: 'POST', body: form }, accessToken);
+      const parsed = uploadResponseSchema.safeParse(answer);
+      if (!parsed.success) throw new WhatsAppApiError({ httpStatus: 200, code: null, title: 'Upload answered without a media id', details: JSON.stringify(answer)?.slice(0, 200) ?? null });
+      return { mediaId: parsed.data.id };
+    },
+    async listTemplates(businessAccountId, after) {
+      const { accessToken } = configured();
+      const query = new URLSearchParams({ fields: 'name,language,status,category,components', limit: '100' });
+      if (after) query.set('after', after);
+      const answer = await callJson(`${base}/${encodeURIComponent(businessAccountId)}/message_templates?${query}`, { method: 'GET' }, accessToken);
+      const parsed = templatePageSchema.safeParse(answer);
+      if (!parsed.success) throw new WhatsAppApiError({ httpStatus: 200, code: null, title: 'Template list in an unexpected shape', details: parsed.error.issues[0]?.message ?? null });
+      const paging = parsed.data.paging;
+      return {
+        templates: parsed.data.data.map((t) => ({ id: t.id ?? null, name: t.name, language: t.language, status: t.status, category: t.category ?? null, components: t.components ?? [] })),
+        // Meta sets `next` only while there is another page; the cursor alone is also set on the last one.
+        after: paging?.next ? (paging.cursors?.after ?? new URL(paging.next).searchParams.get('after')) : null,
+      };
     },
   };
 }

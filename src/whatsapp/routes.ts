@@ -82,6 +82,12 @@ export function whatsappWebhookRoutes(options: WhatsAppRouteOptions): FastifyPlu
               options.logger.error({ err: error, whatsappId: status.whatsappId }, 'status not stored');
             }),
         ),
+        ...parsed.templateStatuses.map((update) =>
+          options.workflow.receiveTemplateStatus(update).catch((error: unknown) => {
+            failures.push(error);
+            options.logger.error({ err: error, template: update.name }, 'template status not stored');
+          }),
+        ),
       ]);
       if (failures.length) {
         done('error');

@@ -66,9 +66,29 @@ export interface StatusUpdate {
 export interface ParsedWebhook {
   inbound: InboundMessage[];
   statuses: StatusUpdate[];
+  /** `message_template_status_update` changes (webhook-template-status.json). */
+  templateStatuses: TemplateStatusUpdate[];
   /** Items skipped or degraded, each with its location in the body: for the log, never for the HTTP answer. */
   problems: string[];
 }
+
+export interface TemplateStatusUpdate {
+  name: string;
+  language: string;
+  /** The new status: APPROVED, REJECTED, PAUSED, DISABLED, ... */
+  status: string;
+  /** Meta's reason; null for NONE. */
+  reason: string | null;
+  templateId: string | null;
+}
+
+const templateStatusSchema = z.object({
+  event: z.string().min(1),
+  message_template_name: z.string().min(1),
+  message_template_language: z.string().min(1),
+  message_template_id: z.union([z.string(), z.number()]).optional(),
+  reason: z.string().nullable().optional(),
+});
 
 export interface ParseWebhookOptions {
   /** Used when a message's timestamp is missing or unreadable (then noted in problems). Default: now. */
@@ -397,13 +417,28 @@ export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): 
   if (!envelope.success) throw new WebhookShapeError(envelope.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
 
   const receivedAt = options.receivedAt ?? new Date();
-  const result: ParsedWebhook = { inbound: [], statuses: [], problems: [] };
+  const result: ParsedWebhook = { inbound: [], statuses: [], templateStatuses: [], problems: [] };
   const { problems } = result;
 
   envelope.data.entry.forEach((entry, e) => {
     entry.changes.forEach((change, c) => {
       const where = `entry[${e}].changes[${c}]`;
-      // Other fields (template status, account updates, ...) are subscriptions this desk does not act on.
+      if (change.field === 'message_template_status_update') {
+        const update = templateStatusSchema.safeParse(change.value);
+        if (!update.success) problems.push(`${where}.value: ${describeIssues(update.error)}; skipped`);
+        else {
+          const u = update.data;
+          result.templateStatuses.push({
+            name: u.message_template_name,
+            language: u.message_template_language,
+            status: u.event.toUpperCase(),
+            reason: u.reason && u.reason !== 'NONE' ? u.reason : null,
+            templateId: u.message_template_id === undefined ? null : String(u.message_template_id),
+          });
+        }
+        return;
+      }
+      // Other fields (account updates, quality, ...) are subscriptions this desk does not act on.
       if (change.field !== 'messages') {
         problems.push(`${where}: field "${change.field}" ignored`);
         return;

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config, MediaConfig } from '../config.js';
 import type { EventDispatcher } from '../events/dispatcher.js';
+import type { MediaStore } from '../media/port.js';
+import type { CloudApiClient } from '../whatsapp/cloudApi.js';
 import type { JobQueue } from '../jobs/port.js';
 import type { Repositories } from '../store/repositories/index.js';
 
@@ -22,6 +24,11 @@ export interface WhatsAppSender {
   ): Promise<{ whatsappId: string }>;
   sendTemplate(to: string, name: string, language: string, components?: unknown[]): Promise<{ whatsappId: string }>;
   markRead(whatsappId: string): Promise<void>;
+  sendMedia: CloudApiClient['sendMedia'];
+  retrieveMedia: CloudApiClient['retrieveMedia'];
+  downloadMedia: CloudApiClient['downloadMedia'];
+  uploadMedia: CloudApiClient['uploadMedia'];
+  listTemplates: CloudApiClient['listTemplates'];
 }
 
 /** Counters the workflow feeds (Prometheus lives behind this). */
@@ -38,6 +45,8 @@ export interface WorkflowDeps {
   /** Null when WHATSAPP_PHONE_NUMBER_ID / WHATSAPP_ACCESS_TOKEN are missing: sending is refused. */
   sender: WhatsAppSender | null;
   queue: JobQueue;
+  /** Where media bytes are kept, and how media are fetched and served. */
+  media: { store: MediaStore; config: MediaConfig };
   clock: Clock;
   logger: Logger;
   /** Only src/workflow/transitions.ts raises events. */

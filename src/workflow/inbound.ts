@@ -2,6 +2,7 @@
 // the webhook is acknowledged; greeting and assignment run afterwards as a
 // follow-up job, from stored state.
 import { decideOnCustomerReturn } from '../domain/lifecycle.js';
+import { sha256Hex } from '../domain/media.js';
 import type { ConversationDoc, CustomerDoc, MediaRef, MessageDoc, MessageType } from '../domain/model.js';
 import { DuplicateKeyError } from '../store/port.js';
 import { newId } from '../store/ids.js';
@@ -62,7 +63,7 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
     origin: null,
     type: input.type,
     text: input.text,
-    media: input.media,
+    media: input.media ? pendingMedia(input.media) : null,
     payload: input.payload,
     status: 'RECEIVED',
     statusAt: now,
@@ -86,6 +87,17 @@ export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Pr
   if (placement.kind === 'existing' && placement.role === 'rating') await answerSurvey(deps, updated, input);
   if (placement.kind === 'existing' && placement.role === 'comment') await commentOnSurvey(deps, updated, input.text ?? '');
   return { stored: true, message: received.message, conversation: updated, followUp };
+}
+
+/** A customer's file as the webhook describes it, before the desk holds it (workflow/media.ts fetches it). */
+function pendingMedia(media: MediaRef): MediaRef {
+  return {
+    ...media,
+    sha256: sha256Hex(media.sha256),
+    status: media.id ? 'PENDING' : 'FAILED',
+    size: null,
+    failureReason: media.id ? null : 'the webhook carried no media id',
+  };
 }
 
 /** Which conversation a customer's message belongs to, opening or reopening one (with the message) when the rules say so. */

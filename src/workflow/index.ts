@@ -1,6 +1,7 @@
 // The use cases, assembled once from their dependencies. GraphQL resolvers,
 // the WhatsApp webhook and plugins all come through here.
-import { forbidden, notFound, unavailable } from '../domain/errors.js';
+import { DeskError, forbidden, notFound, unavailable } from '../domain/errors.js';
+import { WhatsAppApiError } from '../whatsapp/cloudApi.js';
 import type { AgentDoc, AgentStatus } from '../domain/model.js';
 import type { DeadLetter } from '../jobs/port.js';
 import type { DeskApi } from '../plugins/contract.js';
@@ -24,13 +25,15 @@ import { enqueueFollowUp, registerFollowUp } from './followUp.js';
 import { ingestInbound, type InboundInput } from './inbound.js';
 import { registerOutbound, retryDeadSend, SEND_QUEUE, sendDeadLetters } from './outbound.js';
 import { startSweeper } from './sweep.js';
-import { addNote, markConversationRead, postIntegrationReply, sendReply, sendTemplate } from './replies.js';
+import { addNote, markConversationRead, postIntegrationReply, sendReply } from './replies.js';
 import { inboxQuery, listConversations, type InboxFilter } from './inbox.js';
 import { addLabels, removeLabels } from './labels.js';
 import type { ConversationOrder } from '../store/repositories/conversations.js';
 import type { CursorPage } from '../store/repositories/paging.js';
 import { queueStats } from './queueStats.js';
 import { TIMELINE_EVENT_TYPES, toTimelineEntry, type TimelineEntry } from './timeline.js';
+import { enqueueMediaDownload, mediaFor, recoverMediaDownloads, registerMedia, sendMedia, type MediaUpload } from './media.js';
+import { receiveTemplateStatus, registerTemplates, scheduleTemplateSync, sendTemplate, syncTemplates, type TemplateStatusInput } from './templates.js';
 import { reopenAsAgent, reopenConversation, requireConversation, resolveAsAgent, resolveConversation } from './resolution.js';
 import { keyedSerializer } from './serial.js';
 import { ingestStatus, type StatusInput } from './statuses.js';
@@ -42,6 +45,8 @@ export type { StatusInput } from './statuses.js';
 export function createWorkflow(deps: WorkflowDeps) {
   registerOutbound(deps);
   registerFollowUp(deps);
+  registerMedia(deps);
+  registerTemplates(deps);
   const perCustomer = keyedSerializer();
   let sweeper: ReturnType<typeof startSweeper> | null = null;
 
@@ -51,9 +56,17 @@ export function createWorkflow(deps: WorkflowDeps) {
     async receiveMessage(input: InboundInput) {
       const result = await perCustomer(input.from, () => ingestInbound(deps, input));
       if (result.followUp) await enqueueFollowUp(deps, result.followUp);
+      if (result.message) await enqueueMediaDownload(deps, result.message);
       return result;
     },
     receiveStatus: (input: StatusInput) => ingestStatus(deps, input),
+    receiveTemplateStatus: (input: TemplateStatusInput) => receiveTemplateStatus(deps, input),
+    syncTemplates: () =>
+      syncTemplates(deps).catch((error: unknown) => {
+        if (error instanceof WhatsAppApiError) throw new DeskError('UNAVAILABLE', `the template catalog could not be read from WhatsApp: ${error.message}`);
+        throw error;
+      }),
+    scheduleTemplateSync: (reason: string) => scheduleTemplateSync(deps, reason),
 
     createAgent: (input: CreateAgentInput) => createAgent(deps, input),
     setAgentStatus: (viewer: AgentDoc, status: AgentStatus, agentId: string | null = null) => setAgentStatus(deps, viewer, status, agentId),
@@ -89,6 +102,8 @@ export function createWorkflow(deps: WorkflowDeps) {
 
     sendReply: (viewer: AgentDoc, conversationId: string, text: string) => sendReply(deps, viewer, conversationId, text),
     sendTemplate: (viewer: AgentDoc, input: Parameters<typeof sendTemplate>[2]) => sendTemplate(deps, viewer, input),
+    sendMedia: (viewer: AgentDoc, conversationId: string, file: MediaUpload, caption: string | null) => sendMedia(deps, viewer, conversationId, file, caption),
+    mediaFor: (agentId: string, messageId: string) => mediaFor(deps, agentId, messageId),
     addNote: (viewer: AgentDoc, conversationId: string, text: string) => addNote(deps, viewer, conversationId, text),
     resolve: (viewer: AgentDoc, conversationId: string, sendSurvey: boolean) => resolveAsAgent(deps, viewer, conversationId, sendSurvey),
     reopen: (viewer: AgentDoc, conversationId: string) => reopenAsAgent(deps, viewer, conversationId),
@@ -145,6 +160,8 @@ export function createWorkflow(deps: WorkflowDeps) {
     /** Starts the periodic outbox sweep after one pass with no grace (what a previous run left behind). */
     async startSweeping() {
       sweeper ??= startSweeper(deps);
+      // Inbound files still PENDING (a stop between storing and downloading) are fetched again.
+      await recoverMediaDownloads(deps);
       return sweeper.runOnce(0);
     },
     /** One sweep pass now (tests, and operators through startSweeping). */

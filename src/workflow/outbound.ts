@@ -9,6 +9,7 @@ import { classifyFailure, InputError, retryDelay } from '../jobs/retryClassifica
 import { WhatsAppApiError } from '../whatsapp/cloudApi.js';
 import type { WorkflowDeps } from './deps.js';
 import * as transitions from './transitions.js';
+import { sendStoredMedia } from './media.js';
 
 export const SEND_QUEUE = 'whatsapp.send';
 export const READ_QUEUE = 'whatsapp.markRead';
@@ -137,6 +138,12 @@ async function send(deps: WorkflowDeps, message: MessageDoc): Promise<{ whatsapp
       const template = payload as { name: string; language: string; components?: unknown[] };
       return sender.sendTemplate(to, template.name, template.language, template.components);
     }
+    case 'IMAGE':
+    case 'VIDEO':
+    case 'AUDIO':
+    case 'DOCUMENT':
+    case 'STICKER':
+      return sendStoredMedia(deps, message, to);
     default:
       throw new InputError(`cannot send a ${message.type} message`);
   }

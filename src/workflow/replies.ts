@@ -7,14 +7,12 @@ import * as transitions from './transitions.js';
 import { deskMessage } from './messageFactory.js';
 import { READ_QUEUE, queueOutbound } from './outbound.js';
 import { loadActionable } from './access.js';
-import { jsonBytes, textProblem } from '../domain/text.js';
+import { textProblem } from '../domain/text.js';
 
 /** Meta's limit on a text body, in characters; notes share it. */
 export const MAX_TEXT = 4096;
 /** A CRM agent's display name is shown, not trusted: longer ones are cut rather than refused, so the reply still goes out. */
 const MAX_AUTHOR_NAME = 200;
-/** A template's components, serialized: generous for any real template (Meta caps each parameter far lower), small for an attack. */
-export const MAX_TEMPLATE_COMPONENTS_BYTES = 16 * 1024;
 
 function requireSender(deps: WorkflowDeps): void {
   if (!deps.sender) {
@@ -55,20 +53,32 @@ async function markCustomerRead(deps: WorkflowDeps, conversationId: string): Pro
   }
 }
 
+/**
+ * Anything the desk says inside the 24-hour window: checked, queued by
+ * `queue`, counted as the cycle's first response, and the customer's latest
+ * message marked read.
+ */
+export async function noteReply(deps: WorkflowDeps, conversation: ConversationDoc, agentId: string | null, now: Date, queue: () => Promise<MessageDoc>): Promise<MessageDoc> {
+  requireSender(deps);
+  requireWindow(deps, conversation);
+  // Whoever replies has read what the customer wrote.
+  await transitions.markConversationRead(deps, conversation._id, now);
+  const message = await queue();
+  await noteFirstResponse(deps, conversation, agentId, now);
+  await markCustomerRead(deps, conversation._id);
+  return message;
+}
+
 async function reply(deps: WorkflowDeps, conversation: ConversationDoc, text: string, author: { agentId: string | null; origin: string | null; authorName?: string | null }): Promise<MessageDoc> {
   requireSender(deps);
   checkText(text);
-  requireWindow(deps, conversation);
   const now = deps.clock.now();
-  // Whoever replies has read what the customer wrote.
-  await transitions.markConversationRead(deps, conversation._id, now);
-  const message = await queueOutbound(
-    deps,
-    deskMessage({ conversation, author: author.origin ? 'INTEGRATION' : 'AGENT', agentId: author.agentId, origin: author.origin, authorName: author.authorName ?? null, type: 'TEXT', text, now }),
+  return noteReply(deps, conversation, author.agentId, now, () =>
+    queueOutbound(
+      deps,
+      deskMessage({ conversation, author: author.origin ? 'INTEGRATION' : 'AGENT', agentId: author.agentId, origin: author.origin, authorName: author.authorName ?? null, type: 'TEXT', text, now }),
+    ),
   );
-  await noteFirstResponse(deps, conversation, author.agentId, now);
-  await markCustomerRead(deps, conversation._id);
-  return message;
 }
 
 export async function sendReply(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, text: string): Promise<MessageDoc> {
@@ -79,35 +89,6 @@ export async function sendReply(deps: WorkflowDeps, viewer: AgentDoc, conversati
 /** A reply written by a human in a CRM, arriving through its plugin. */
 export async function postIntegrationReply(deps: WorkflowDeps, plugin: string, conversation: ConversationDoc, text: string, authorName: string | null = null): Promise<MessageDoc> {
   return reply(deps, conversation, text, { agentId: null, origin: plugin, authorName: authorName?.trim().slice(0, MAX_AUTHOR_NAME) || null });
-}
-
-/** Templates are allowed in or out of the 24-hour window. */
-export async function sendTemplate(
-  deps: WorkflowDeps,
-  viewer: AgentDoc,
-  input: { conversationId: string; name: string; language: string; components: unknown },
-): Promise<MessageDoc> {
-  const conversation = await loadActionable(deps, viewer, input.conversationId);
-  requireSender(deps);
-  if (!/^[a-z0-9_]{1,512}$/.test(input.name)) throw badInput('template name must be lower-case letters, digits and underscores', 'name');
-  if (!/^[a-z]{2,3}(_[A-Z]{2})?$/.test(input.language)) throw badInput('language must be a code like "en" or "en_US"', 'language');
-  if (input.components != null && !Array.isArray(input.components)) throw badInput('components must be a JSON array', 'components');
-  if (input.components != null && jsonBytes(input.components) > MAX_TEMPLATE_COMPONENTS_BYTES) {
-    throw badInput(`components are ${jsonBytes(input.components)} bytes serialized; at most ${MAX_TEMPLATE_COMPONENTS_BYTES} are allowed`, 'components');
-  }
-  const now = deps.clock.now();
-  return queueOutbound(
-    deps,
-    deskMessage({
-      conversation,
-      author: 'AGENT',
-      agentId: viewer._id,
-      type: 'TEMPLATE',
-      text: `[template ${input.name}]`,
-      payload: { name: input.name, language: input.language, components: (input.components as unknown[] | null) ?? [] },
-      now,
-    }),
-  );
 }
 
 /** Internal: never sent to WhatsApp, never a first response. */

@@ -296,3 +296,13 @@ export async function markMessageFailed(deps: WorkflowDeps, messageId: string, e
 export async function requeueFailedMessage(deps: WorkflowDeps, messageId: string, at: Date): Promise<MessageDoc | null> {
   return messageStatusChanged(deps, await deps.repos.messages.requeueDead(messageId, at), at);
 }
+
+/** An inbound file held and verified: media PENDING → READY (raised as a message.status change). */
+export async function markMediaReady(deps: WorkflowDeps, messageId: string, found: { size: number; sha256: string; mimeType: string | null }, at: Date): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.markMediaReady(messageId, found, at), at);
+}
+
+/** An inbound file that cannot be fetched: media PENDING → FAILED with the reason. */
+export async function markMediaFailed(deps: WorkflowDeps, messageId: string, reason: string, at: Date): Promise<MessageDoc | null> {
+  return messageStatusChanged(deps, await deps.repos.messages.markMediaFailed(messageId, reason, at), at);
+}

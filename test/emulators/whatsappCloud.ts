@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signBody } from '../../src/whatsapp/signature.js';
+import { MEDIA_ERRORS, createMediaSide, type MediaSide } from './whatsappMedia.js';
 
 // ---------------------------------------------------------------------------
 // Meta's errors
@@ -60,7 +61,7 @@ function fbtraceId(): string {
 
 /** `{"error": {message, type, code, error_data.details, fbtrace_id}}` as in test/fixtures/whatsapp/error-*.json. */
 export function metaErrorBody(code: number, details?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const known = META_ERRORS[code];
+  const known = META_ERRORS[code] ?? MEDIA_ERRORS[code];
   const text = details ?? known?.details;
   return {
     error: {
@@ -193,8 +194,21 @@ function checkSendBody(body: Record<string, unknown>): string | null {
         template['components'] === undefined || Array.isArray(template['components']) ? null : "Param template['components'] must be an array",
       );
     }
+    case 'image':
+    case 'video':
+    case 'audio':
+    case 'document':
+    case 'sticker': {
+      const kind = body['type'];
+      const object = body[kind];
+      if (!isObject(object)) return `Param ${kind} is required`;
+      if (typeof object['id'] !== 'string' && typeof object['link'] !== 'string') return `Param ${kind}['id'] or ${kind}['link'] is required`;
+      if (object['caption'] !== undefined && (kind === 'audio' || kind === 'sticker')) return `Param ${kind}['caption'] is not supported for ${kind}`;
+      if (object['filename'] !== undefined && kind !== 'document') return `Param ${kind}['filename'] is only supported for documents`;
+      return object['caption'] === undefined ? null : checkString(object['caption'], `${kind}['caption']`, 1024);
+    }
     default:
-      return `Param type must be one of {text, interactive, template}`;
+      return `Param type must be one of {text, interactive, template, image, video, audio, document, sticker}`;
   }
 }
 
@@ -417,6 +431,10 @@ export async function postSignedWebhook(url: string, payload: unknown, appSecret
 export interface WhatsAppEmulatorOptions {
   accessToken?: string;
   phoneNumberId?: string;
+  /** The WABA whose template catalog GET /{waba-id}/message_templates serves. */
+  businessAccountId?: string;
+  /** How long a media download URL works (Meta: about 5 minutes). */
+  mediaUrlTtlMs?: number;
   appSecret?: string;
   /** Graph API version in the URL path (default v21.0). */
   apiVersion?: string;
@@ -470,6 +488,9 @@ export interface WhatsAppEmulator {
   readonly accessToken: string;
   readonly phoneNumberId: string;
   readonly appSecret: string;
+  readonly businessAccountId: string;
+  /** Media Meta hosts (customers' files, the desk's uploads), the template catalog, and their scripted failures (whatsappMedia.ts). */
+  readonly media: MediaSide;
   /** Every request, answered or refused, in arrival order. */
   readonly requests: RecordedRequest[];
   /** Messages accepted (200 with a wamid), in order. */
@@ -492,9 +513,10 @@ export interface WhatsAppEmulator {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Uploads go up to WhatsApp's 100 MB documents. */
+const MAX_BODY_BYTES = 110 * 1024 * 1024;
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -503,7 +525,7 @@ function readBody(request: IncomingMessage): Promise<string> {
       if (size > MAX_BODY_BYTES) request.destroy(new Error('request body too large'));
       else chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
@@ -513,6 +535,9 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
   const phoneNumberId = options.phoneNumberId ?? '106540352242922';
   const appSecret = options.appSecret ?? 'emulator-app-secret';
   const apiVersion = options.apiVersion ?? 'v21.0';
+  const businessAccountId = options.businessAccountId ?? WABA_ID;
+  let baseUrl = '';
+  const media = createMediaSide({ baseUrl: () => baseUrl, accessToken, phoneNumberId, wabaId: businessAccountId, urlTtlMs: options.mediaUrlTtlMs });
 
   const requests: RecordedRequest[] = [];
   const sent: SentMessage[] = [];
@@ -530,7 +555,9 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const at = new Date();
-    const raw = await readBody(request);
+    const bytes = await readBody(request);
+    const multipart = String(request.headers['content-type'] ?? '').startsWith('multipart/');
+    const raw = multipart ? `[multipart, ${bytes.length} bytes]` : bytes.toString('utf8');
     let body: unknown = raw;
     let json = false;
     try {
@@ -539,16 +566,24 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
     } catch {
       // kept as text
     }
-    const path = new URL(request.url ?? '/', 'http://emulator').pathname;
+    const url = new URL(request.url ?? '/', 'http://emulator');
+    const path = url.pathname;
     const record: RecordedRequest = { method: request.method ?? 'GET', path, headers: request.headers, body, status: 0, at };
     requests.push(record);
 
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
       record.status = status;
+      if (Buffer.isBuffer(payload)) {
+        response.writeHead(status, headers);
+        response.end(payload);
+        return;
+      }
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
       response.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json', ...headers });
       response.end(text);
     };
+
+    if (await media.handle(request.method ?? 'GET', path, url.searchParams, request.headers, bytes, answer, metaErrorBody)) return;
 
     const route = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/.exec(path);
     if (!route || request.method !== 'POST') {
@@ -591,6 +626,19 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
       answer(400, metaErrorBody(100, problem));
       return;
     }
+    const kind = body['type'] as string;
+    const mediaObject = isObject(body[kind]) ? (body[kind] as Record<string, unknown>) : null;
+    if (mediaObject && typeof mediaObject['id'] === 'string' && !media.knows(mediaObject['id'])) {
+      answer(400, metaErrorBody(131053, `Media id ${mediaObject['id']} was not uploaded to this number`));
+      return;
+    }
+    if (kind === 'template') {
+      const refused = media.checkTemplateSend(body['template'] as Record<string, unknown>);
+      if (refused) {
+        answer(MEDIA_ERRORS[refused.code]?.httpStatus ?? 400, metaErrorBody(refused.code, refused.details));
+        return;
+      }
+    }
     const to = body['to'] as string;
     const failure = takeScript(to);
     // A slow success still counts as sent even when the client gave up waiting: Meta keeps what it accepted.
@@ -626,15 +674,18 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}/${apiVersion}`;
 
   const recipientOf = (whatsappId: string): string => sent.find((s) => s.whatsappId === whatsappId)?.to ?? DEFAULT_CUSTOMER.waId;
   const postWebhook = (webhookUrl: string, payload: unknown, postOptions?: PostWebhookOptions) => postSignedWebhook(webhookUrl, payload, appSecret, postOptions);
 
   return {
-    url: `http://127.0.0.1:${port}/${apiVersion}`,
+    url: baseUrl,
     accessToken,
     phoneNumberId,
     appSecret,
+    businessAccountId,
+    media,
     requests,
     sent,
     reads,
@@ -649,6 +700,7 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
       sent.length = 0;
       reads.length = 0;
       scripts = [];
+      media.reset();
     },
     waitForSent(n, timeoutMs = 5000) {
       if (sent.length >= n) return Promise.resolve(sent);

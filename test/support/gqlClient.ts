@@ -27,6 +27,17 @@ function source<TData, TVariables>(document: Document<TData, TVariables>): strin
   return typeof document === 'string' ? document : print(document);
 }
 
+async function readAnswer<TData>(url: string, response: Response): Promise<GqlResponse<TData>> {
+  const text = await response.text();
+  let body: { data?: TData | null; errors?: GraphQLFormattedError[] } = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    throw new Error(`non-JSON answer from ${url} (${response.status}): ${text.slice(0, 200)}`);
+  }
+  return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
+}
+
 export async function gql<TData = Record<string, any>, TVariables = Record<string, unknown>>(
   url: string,
   document: Document<TData, TVariables>,
@@ -40,14 +51,7 @@ export async function gql<TData = Record<string, any>, TVariables = Record<strin
     headers,
     body: JSON.stringify({ query: source(document), variables: variables ?? undefined }),
   });
-  const text = await response.text();
-  let body: { data?: TData | null; errors?: GraphQLFormattedError[] } = {};
-  try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    throw new Error(`non-JSON answer from ${url} (${response.status}): ${text.slice(0, 200)}`);
-  }
-  return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
+  return readAnswer<TData>(url, response);
 }
 
 export interface SubscriptionResult<TData> {
@@ -189,4 +193,34 @@ export function subscribe<TData = Record<string, any>, TVariables = Record<strin
       await client.dispose();
     },
   };
+}
+
+export interface UploadFile {
+  bytes: Uint8Array;
+  type: string;
+  name: string;
+}
+
+/**
+ * A GraphQL multipart request (github.com/jaydenseric/graphql-multipart-request-spec):
+ * `operations` with each file variable null, `map` naming where each file goes, then the files.
+ */
+export async function gqlUpload<TData = Record<string, any>, TVariables = Record<string, unknown>, F extends string = 'file'>(
+  url: string,
+  document: Document<TData, TVariables>,
+  variables: Omit<TVariables, F>,
+  files: Record<F, UploadFile>,
+  token?: string | null,
+): Promise<GqlResponse<TData>> {
+  const form = new FormData();
+  const withNulls = { ...(variables as Record<string, unknown>) };
+  for (const name of Object.keys(files)) withNulls[name] = null;
+  const parts = Object.values<UploadFile>(files);
+  form.set('operations', JSON.stringify({ query: source(document), variables: withNulls }));
+  form.set('map', JSON.stringify(Object.fromEntries(Object.keys(files).map((name, i) => [String(i), [`variables.${name}`]]))));
+  parts.forEach((file, i) => form.set(String(i), new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name));
+  const headers: Record<string, string> = { accept: 'application/graphql-response+json, application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(endpoint(url), { method: 'POST', headers, body: form });
+  return readAnswer<TData>(url, response);
 }

@@ -1,3 +1,4 @@
+import { MEDIA_STATUSES } from '../../domain/media.js';
 import type { MessageDoc } from '../../domain/model.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
@@ -5,15 +6,42 @@ import { Agent } from './agent.js';
 import { DeliveryStatusEnum, MessageAuthorEnum, MessageDirectionEnum, MessageTypeEnum } from './enums.js';
 import { eventsFor, visibleTo } from './events.js';
 
-const Media = builder.objectRef<NonNullable<MessageDoc['media']>>('Media').implement({
-  description: 'A media attachment as WhatsApp described it (download it with the Cloud API media id).',
+const MediaStatusEnum = builder.enumType('MediaStatus', {
+  description: 'PENDING until the desk holds the file (inbound: downloaded and checked against Meta\'s SHA-256); FAILED with a reason.',
+  values: MEDIA_STATUSES,
+});
+
+type MediaView = NonNullable<MessageDoc['media']> & { messageId: string };
+
+const Media = builder.objectRef<MediaView>('Media').implement({
+  description: 'A file a customer sent or the desk sent.',
   fields: (t) => ({
-    id: t.exposeString('id', { nullable: true }),
+    id: t.exposeString('id', { nullable: true, description: "Meta's media id (for outbound files: set once uploaded)." }),
     mimeType: t.exposeString('mimeType', { nullable: true }),
-    sha256: t.exposeString('sha256', { nullable: true }),
+    sha256: t.exposeString('sha256', { nullable: true, description: 'Lower-case hex SHA-256 of the file.' }),
+    size: t.int({ nullable: true, description: 'Bytes; known once the desk holds the file.', resolve: (m) => m.size ?? null }),
     caption: t.exposeString('caption', { nullable: true }),
     filename: t.exposeString('filename', { nullable: true }),
     voice: t.exposeBoolean('voice', { nullable: true }),
+    status: t.field({ type: MediaStatusEnum, resolve: (m) => m.status ?? 'PENDING' }),
+    failureReason: t.string({ nullable: true, description: 'Why the file could not be fetched (status FAILED).', resolve: (m) => m.failureReason ?? null }),
+    url: t.string({
+      nullable: true,
+      description:
+        'A URL serving the file to the viewer without headers (for <img src>): signed for this viewer, valid for MEDIA_URL_TTL (default 1 hour). Null until the file is READY, and on subscription events (query the message for one).',
+      resolve: (m, _args, ctx, info) => {
+        if ((m.status ?? 'PENDING') !== 'READY' || !ctx.viewer || info.operation.operation === 'subscription') return null;
+        return ctx.services.mediaUrl(m.messageId, ctx.viewer._id);
+      },
+    }),
+  }),
+});
+
+const MessageTemplateRef = builder.objectRef<{ name: string; language: string }>('MessageTemplateRef').implement({
+  description: 'Which template a TEMPLATE message used.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    language: t.exposeString('language'),
   }),
 });
 
@@ -45,7 +73,16 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
     }),
     type: t.expose('type', { type: MessageTypeEnum }),
     text: t.exposeString('text', { nullable: true }),
-    media: t.field({ type: Media, nullable: true, resolve: (m) => m.media }),
+    media: t.field({ type: Media, nullable: true, resolve: (m) => (m.media ? { ...m.media, messageId: m._id } : null) }),
+    template: t.field({
+      type: MessageTemplateRef,
+      nullable: true,
+      description: 'For TEMPLATE messages: the template sent; `text` holds what the customer saw.',
+      resolve: (m) => {
+        const p = m.payload;
+        return m.type === 'TEMPLATE' && typeof p?.['name'] === 'string' && typeof p['language'] === 'string' ? { name: p['name'], language: p['language'] } : null;
+      },
+    }),
     payload: t.field({ type: 'JSON', nullable: true, description: 'The type-specific object (interactive, location, contacts, template, or the raw unsupported message).', resolve: (m) => m.payload }),
     status: t.expose('status', { type: DeliveryStatusEnum }),
     statusAt: t.field({ type: 'DateTime', resolve: (m) => m.statusAt }),

@@ -6,6 +6,7 @@ import { customerRepository } from './customers.js';
 import { conversationEventLog } from './events.js';
 import { messageRepository } from './messages.js';
 import { sessionRepository } from './sessions.js';
+import { templateRepository } from './templates.js';
 
 export function createRepositories(store: Store) {
   return {
@@ -16,6 +17,7 @@ export function createRepositories(store: Store) {
     eventLog: conversationEventLog(store),
     sessions: sessionRepository(store),
     cannedResponses: cannedResponseRepository(store),
+    templates: templateRepository(store),
   };
 }
 

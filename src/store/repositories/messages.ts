@@ -157,6 +157,38 @@ export function messageRepository(store: Store) {
       return { queued: queued ?? 0, sending: sending ?? 0, dead: dead ?? 0 };
     },
 
+    /** Media the desk does not hold yet (start-up picks their downloads up again). */
+    pendingMedia: (limit = 1000) =>
+      messages.find({ direction: 'INBOUND', 'media.id': { $ne: null }, 'media.status': 'PENDING' }, { sort: { _id: 1 }, limit }),
+
+    /** PENDING → READY once the bytes are stored and verified. */
+    markMediaReady: (id: string, found: { size: number; sha256: string; mimeType: string | null }, at: Date) =>
+      messages.findOneAndUpdate(
+        { _id: id, 'media.status': { $ne: 'READY' } },
+        {
+          $set: {
+            'media.status': 'READY',
+            'media.size': found.size,
+            'media.sha256': found.sha256,
+            ...(found.mimeType ? { 'media.mimeType': found.mimeType } : {}),
+            'media.failureReason': null,
+            updatedAt: at,
+          },
+        },
+        { returnDocument: 'after' },
+      ),
+
+    markMediaFailed: (id: string, reason: string, at: Date) =>
+      messages.findOneAndUpdate(
+        { _id: id, 'media.status': 'PENDING' },
+        { $set: { 'media.status': 'FAILED', 'media.failureReason': reason, updatedAt: at } },
+        { returnDocument: 'after' },
+      ),
+
+    /** An outbound file uploaded to Meta: the media id it is sent by. */
+    setMediaId: (id: string, mediaId: string, at: Date) =>
+      messages.findOneAndUpdate({ _id: id }, { $set: { 'media.id': mediaId, updatedAt: at } }, { returnDocument: 'after' }),
+
     /**
      * Keeps a status whose message we don't know yet (it can beat the send
      * call's answer). Receipts for messages we never sent (another app on the
