@@ -162,7 +162,7 @@ describe('sending and delivery statuses', () => {
     const reply = await agent.client.run(SendReplyDocument, { conversationId: conversation._id, text: 'persistent' });
     await eventually('SENT', async () => (await messages().findOne({ _id: reply.sendReply.id }))?.status === 'SENT');
     await desk.settle();
-    const attempts = desk.emulator.requests.filter((r) => (r.body as { text?: { body?: string } }).text?.body === 'persistent');
+    const attempts = desk.emulator.requests.filter((r) => (r.body as { text?: { body?: string } } | undefined)?.text?.body === 'persistent');
     // 503, 503, then 130429 (Meta answers it with HTTP 400), then accepted: four tries, one message.
     expect(attempts.map((r) => r.status)).toEqual([503, 503, 400, 200]);
   });
@@ -173,7 +173,7 @@ describe('sending and delivery statuses', () => {
     desk.emulator.script({ code: 131056, times: 1, to: '15550004444' });
     const started = Date.now();
     const paused = await slow.agent.client.run(SendReplyDocument, { conversationId: slow.conversation._id, text: 'to the busy user' });
-    await eventually('first try refused', () => desk.emulator.requests.some((r) => (r.body as { text?: { body?: string } }).text?.body === 'to the busy user'));
+    await eventually('first try refused', () => desk.emulator.requests.some((r) => (r.body as { text?: { body?: string } } | undefined)?.text?.body === 'to the busy user'));
     const other = await fast.agent.client.run(SendReplyDocument, { conversationId: fast.conversation._id, text: 'to someone else' });
     await eventually('other SENT', async () => (await messages().findOne({ _id: other.sendReply.id }))?.status === 'SENT');
     const otherSentAfter = Date.now() - started;
@@ -193,7 +193,7 @@ describe('sending and delivery statuses', () => {
     });
     expect(failed.error?.code).toBe(131047);
     await desk.settle();
-    expect(desk.emulator.requests.filter((r) => (r.body as { text?: { body?: string } }).text?.body === 'too late?')).toHaveLength(1);
+    expect(desk.emulator.requests.filter((r) => (r.body as { text?: { body?: string } } | undefined)?.text?.body === 'too late?')).toHaveLength(1);
   });
 
   it('131047 as an asynchronous failed status marks the SENT message FAILED', async () => {

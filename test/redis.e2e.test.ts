@@ -75,7 +75,7 @@ describe.skipIf(skipReason !== null)('two instances on Redis', () => {
     emulator.script({ code: 130429, times: 1, to: from });
     const reply = await agent.client.run(SendReplyDocument, { conversationId: conversation._id, text: 'through BullMQ' });
     await eventually('SENT', async () => (await store.collection<MessageDoc>(COLLECTIONS.messages).findOne({ _id: reply.sendReply.id }))?.status === 'SENT', 15_000);
-    const tries = emulator.requests.filter((r) => (r.body as { text?: { body?: string } }).text?.body === 'through BullMQ');
+    const tries = emulator.requests.filter((r) => (r.body as { text?: { body?: string } } | undefined)?.text?.body === 'through BullMQ');
     expect(tries.map((r) => r.status)).toEqual([502, 502, 400, 200]);
   });
 
