@@ -14,22 +14,44 @@ if (unavailable) {
   console.warn(`\n*** SKIPPING the console browser tests: ${unavailable} ***\n`);
 }
 
-async function createAgent(admin: Page, name: string, email: string): Promise<string> {
+async function createAgent(admin: Page, name: string, email: string, password: string): Promise<void> {
   await admin.goto('/#/admin');
   const form = admin.getByRole('form', { name: 'New agent' });
   await form.getByLabel('Name').fill(name);
   await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(password);
   await form.getByRole('button', { name: 'Create agent' }).click();
-  const token = (await admin.getByLabel('New access token').textContent())?.trim();
-  if (!token) throw new Error('no token shown for the new agent');
+  // The integration token is shown once; agents sign in with their password.
+  await admin.getByLabel('New access token').waitFor();
   await admin.getByRole('button', { name: 'Done' }).click();
-  return token;
+}
+
+async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Status').waitFor();
+}
+
+async function graphqlAsAdmin(desk: DeskProcess, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const response = await fetch(`${desk.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${desk.adminToken}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
 }
 
 async function goOnline(page: Page): Promise<void> {
   await page.getByLabel('Status').selectOption('ONLINE');
   await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('ONLINE');
 }
+
+const ANA_PASSWORD = 'ana-password-12345';
+const BOB_PASSWORD = 'bob-password-12345';
 
 describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chromium', () => {
   let desk: DeskProcess;
@@ -74,13 +96,13 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await screenshot(admin.page, 'sign-in');
     await signInWithToken(admin.page, desk.adminToken);
 
-    const anaToken = await createAgent(admin.page, 'Ana Agent', 'ana@example.com');
-    const bobToken = await createAgent(admin.page, 'Bob Agent', 'bob@example.com');
+    await createAgent(admin.page, 'Ana Agent', 'ana@example.com', ANA_PASSWORD);
+    await createAgent(admin.page, 'Bob Agent', 'bob@example.com', BOB_PASSWORD);
     await expect.poll(() => admin.page.getByRole('table').first().textContent()).toContain('Bob Agent');
     await screenshot(admin.page, 'admin-agents');
 
     const ana = await newConsolePage(browser, desk.url);
-    await signInWithToken(ana.page, anaToken);
+    await signInWithPassword(ana.page, 'ana@example.com', ANA_PASSWORD);
     await goOnline(ana.page);
     const anaList = ana.page.getByRole('list', { name: 'Conversations' });
 
@@ -113,24 +135,55 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     expect(desk.emulator.sent.length).toBe(sentBefore);
     await screenshot(ana.page, 'conversation');
 
+    // Canned responses: an admin writes one; the agent types "/" and its shortcut.
+    await admin.page.goto('/#/admin/canned');
+    const newCanned = admin.page.getByRole('form', { name: 'New canned response' });
+    await newCanned.getByLabel('Shortcut').fill('late');
+    await newCanned.getByLabel('Text').fill('Your parcel is on its way and arrives tomorrow.');
+    await newCanned.getByRole('button', { name: 'Add canned response' }).click();
+    await admin.page.getByRole('cell', { name: '/late' }).waitFor();
+    await ana.page.getByLabel('Reply').fill('/la');
+    await ana.page.getByRole('option', { name: /\/late/ }).waitFor();
+    await ana.page.getByLabel('Reply').press('Enter');
+    await expect.poll(() => ana.page.getByLabel('Reply').inputValue()).toBe('Your parcel is on its way and arrives tomorrow.');
+
+    // The session ends while Ana types (an admin sets a new password): back to sign-in, draft kept.
+    await ana.page.getByLabel('Reply').fill('Half-written answer');
+    const { agents } = (await graphqlAsAdmin(desk, '{ agents { id email } }')) as { agents: { id: string; email: string }[] };
+    const anaId = agents.find((a) => a.email === 'ana@example.com')!.id;
+    await graphqlAsAdmin(desk, 'mutation($id: ID!, $p: String!) { updateAgent(id: $id, input: { password: $p }) { id } }', { id: anaId, p: `${ANA_PASSWORD}-2` });
+    await ana.page.getByLabel('Status').selectOption('AWAY');
+    await ana.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await expect.poll(() => ana.page.getByRole('status').textContent()).toContain('session has ended');
+    await ana.page.getByLabel('Email').fill('ana@example.com');
+    await ana.page.getByLabel('Password').fill(`${ANA_PASSWORD}-2`);
+    await ana.page.getByRole('button', { name: 'Sign in' }).click();
+    await goOnline(ana.page);
+    await anaList.getByText('Carla Customer').click();
+    await expect.poll(() => ana.page.getByLabel('Reply').inputValue()).toBe('Half-written answer');
+    await ana.page.getByLabel('Reply').fill('');
+
     // Transfer to Bob: it leaves Ana's list and enters Bob's.
     const bob = await newConsolePage(browser, desk.url);
-    await signInWithToken(bob.page, bobToken);
+    await signInWithPassword(bob.page, 'bob@example.com', BOB_PASSWORD);
     await goOnline(bob.page);
     const bobList = bob.page.getByRole('list', { name: 'Conversations' });
-    await admin.page.goto('/#/');
-    await admin.page.getByRole('list', { name: 'Conversations' }).getByText('Carla Customer').click();
-    await admin.page.getByRole('button', { name: 'Transfer', exact: true }).click();
-    const picker = admin.page.getByLabel('Transfer to');
+    await ana.page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    const picker = ana.page.getByLabel('Transfer to');
     await picker.selectOption((await picker.locator('option', { hasText: 'Bob Agent' }).getAttribute('value')) ?? '');
-    await admin.page.getByRole('button', { name: 'Transfer conversation' }).click();
+    await ana.page.getByLabel('Note for the next agent').fill('over to you');
+    await ana.page.getByRole('button', { name: 'Transfer conversation' }).click();
     await bobList.getByText('Carla Customer').waitFor({ timeout: 2_000 });
+    await anaList.getByText('Carla Customer').waitFor({ state: 'detached', timeout: 2_000 });
+    await bobList.getByText('Carla Customer').click();
+    await bob.page.getByRole('list', { name: 'Messages' }).getByText('Transferred to Bob Agent: over to you').waitFor();
 
     // Bob resolves: the survey goes out.
-    await bobList.getByText('Carla Customer').click();
     await bob.page.getByRole('button', { name: 'Resolve' }).click();
     await expect.poll(() => desk.emulator.sent.some((s) => s.to === '15550001111' && s.type === 'interactive'), { timeout: 5_000 }).toBe(true);
     await bobList.getByText('Carla Customer').waitFor({ state: 'detached', timeout: 2_000 });
+    // The customer rates 5 on the survey's list.
+    await desk.emulator.postInbound(desk.webhookUrl, { type: 'list_reply', replyId: 'rating-5', title: 'Excellent', from: '15550001111', name: 'Carla Customer' });
 
     // A customer whose last message is 25 hours old: the template picker replaces the composer.
     await desk.emulator.postInbound(desk.webhookUrl, { type: 'text', text: 'Are you there?', from: '15550002222', name: 'Dora Late', timestamp: Date.now() - 25 * 3_600_000 });
@@ -144,12 +197,12 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     const volume = admin.page.getByRole('region', { name: 'Volume' });
     await expect.poll(async () => Number((await volume.locator('dd').first().textContent()) ?? 0)).toBeGreaterThanOrEqual(2);
     await admin.page.locator('canvas').waitFor();
-    await expect.poll(() => admin.page.getByRole('region', { name: 'CSAT' }).isVisible()).toBe(true);
+    await expect.poll(() => admin.page.getByRole('region', { name: 'CSAT' }).textContent()).toContain('5.00 / 5');
     await screenshot(admin.page, 'dashboard');
 
     // Phone width: one pane at a time.
     const phone = await newConsolePage(browser, desk.url, { width: 390, height: 844 });
-    await signInWithToken(phone.page, anaToken);
+    await signInWithPassword(phone.page, 'ana@example.com', `${ANA_PASSWORD}-2`);
     await phone.page.getByRole('list', { name: 'Conversations' }).getByText('Dora Late').click();
     await phone.page.getByRole('list', { name: 'Messages' }).waitFor();
     expect(await phone.page.getByRole('list', { name: 'Conversations' }).isVisible()).toBe(false);

@@ -5,7 +5,7 @@
 import { createContext, useContext, useEffect, useRef, type ReactNode } from 'react';
 import { useClient } from 'urql';
 import { graphql } from './gql';
-import type { AgentSummaryFragment, ConversationRowFieldsFragment, MessageViewFragment } from './gql/graphql';
+import type { AgentSummaryFragment, ConversationRowFieldsFragment, MessageViewFragment, QueueFeedSubscription } from './gql/graphql';
 
 const ConversationFeed = graphql(`
   subscription ConversationFeed {
@@ -39,11 +39,22 @@ const AgentFeed = graphql(`
   }
 `);
 
+const QueueFeed = graphql(`
+  subscription QueueFeed {
+    queueUpdated {
+      length
+      oldestQueuedAt
+      agentsOnline
+    }
+  }
+`);
+
 export interface LiveEvents {
   conversation: ConversationRowFieldsFragment;
   message: MessageViewFragment;
   messageStatus: MessageViewFragment;
   agent: AgentSummaryFragment;
+  queue: QueueFeedSubscription['queueUpdated'];
 }
 
 type Listener<K extends keyof LiveEvents> = (event: LiveEvents[K]) => void;
@@ -54,6 +65,7 @@ class LiveFeed {
     message: new Set(),
     messageStatus: new Set(),
     agent: new Set(),
+    queue: new Set(),
   };
 
   on<K extends keyof LiveEvents>(kind: K, listener: Listener<K>): () => void {
@@ -84,6 +96,7 @@ export function LiveProvider({ epoch, children }: { epoch: number; children: Rea
       client.subscription(MessageFeed, {}).subscribe((r) => r.data && feed.emit('message', r.data.messageAdded)),
       client.subscription(MessageStatusFeed, {}).subscribe((r) => r.data && feed.emit('messageStatus', r.data.messageUpdated)),
       client.subscription(AgentFeed, {}).subscribe((r) => r.data && feed.emit('agent', r.data.agentUpdated)),
+      client.subscription(QueueFeed, {}).subscribe((r) => r.data && feed.emit('queue', r.data.queueUpdated)),
     ];
     return () => subscriptions.forEach((s) => s.unsubscribe());
   }, [client, feed]);

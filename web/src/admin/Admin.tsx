@@ -1,6 +1,7 @@
-// Admin pages: agents and integrations (with dead letters).
+// Admin pages: agents, integrations (with dead letters), canned responses.
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { Agents } from './Agents';
+import { CannedResponses } from './CannedResponses';
 import { Integrations } from './Integrations';
 
 export default function Admin() {
@@ -14,10 +15,16 @@ export default function Admin() {
         <Link href="/integrations" aria-current={location === '/integrations' ? 'page' : undefined}>
           Integrations
         </Link>
+        <Link href="/canned" aria-current={location === '/canned' ? 'page' : undefined}>
+          Canned responses
+        </Link>
       </nav>
       <Switch>
         <Route path="/integrations">
           <Integrations />
+        </Route>
+        <Route path="/canned">
+          <CannedResponses />
         </Route>
         <Route>
           <Agents />

@@ -1,9 +1,10 @@
-// Agents: the team with status and load; create an agent (its API token is
-// shown once, here, and never again).
+// Agents: the team with status and load; create an agent with a password
+// (and an API token shown once), edit capacity and role, deactivate or
+// reactivate, rotate a token (the new one shown once, here, and never again).
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
-import type { AgentRole } from '../gql/graphql';
+import type { AgentRole, AgentSummaryFragment } from '../gql/graphql';
 import { useLiveEpoch, useLiveEvent } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { STATUS_WORDS } from '../shell/StatusControl';
@@ -27,13 +28,112 @@ const CreateAgent = graphql(`
   }
 `);
 
+const UpdateAgent = graphql(`
+  mutation UpdateAgent($id: ID!, $input: UpdateAgentInput!) {
+    updateAgent(id: $id, input: $input) {
+      ...AgentSummary
+    }
+  }
+`);
+
+const DeactivateAgent = graphql(`
+  mutation DeactivateAgent($id: ID!) {
+    deactivateAgent(id: $id) {
+      ...AgentSummary
+    }
+  }
+`);
+
+const ReactivateAgent = graphql(`
+  mutation ReactivateAgent($id: ID!) {
+    reactivateAgent(id: $id) {
+      ...AgentSummary
+    }
+  }
+`);
+
+const RotateToken = graphql(`
+  mutation RotateAgentToken($id: ID!) {
+    rotateAgentToken(id: $id)
+  }
+`);
+
+type Shown = { name: string; token: string };
+
+function AgentRow({ agent, onToken }: { agent: AgentSummaryFragment; onToken(shown: Shown): void }) {
+  const [capacity, setCapacity] = useState(agent.capacity);
+  const [update, updateAgent] = useMutation(UpdateAgent);
+  const [deactivation, deactivate] = useMutation(DeactivateAgent);
+  const [reactivation, reactivate] = useMutation(ReactivateAgent);
+  const [rotation, rotate] = useMutation(RotateToken);
+  useEffect(() => setCapacity(agent.capacity), [agent.capacity]);
+  return (
+    <tr className={agent.active ? undefined : 'inactive'}>
+      <td>{agent.name}</td>
+      <td>{agent.email}</td>
+      <td>
+        <select aria-label={`Role of ${agent.name}`} value={agent.role} disabled={update.fetching} onChange={(e) => void updateAgent({ id: agent.id, input: { role: e.target.value as AgentRole } })}>
+          <option value="AGENT">Agent</option>
+          <option value="ADMIN">Admin</option>
+        </select>
+      </td>
+      <td>
+        {agent.active ? (
+          <>
+            <span className={`dot dot-${agent.status.toLowerCase()}`} aria-hidden="true" /> {STATUS_WORDS[agent.status]}
+          </>
+        ) : (
+          'Deactivated'
+        )}
+      </td>
+      <td>
+        {agent.activeConversations} /{' '}
+        <input
+          type="number"
+          className="narrow"
+          aria-label={`Capacity of ${agent.name}`}
+          min={1}
+          max={100}
+          value={capacity}
+          onChange={(e) => setCapacity(Number(e.target.value))}
+          onBlur={() => capacity !== agent.capacity && void updateAgent({ id: agent.id, input: { capacity } })}
+        />
+      </td>
+      <td className="row-actions">
+        <button
+          type="button"
+          className="secondary"
+          disabled={rotation.fetching || !agent.active}
+          onClick={async () => {
+            const result = await rotate({ id: agent.id });
+            if (result.data) onToken({ name: agent.name, token: result.data.rotateAgentToken });
+          }}
+        >
+          Rotate token
+        </button>
+        {agent.active ? (
+          <button type="button" className="secondary danger" disabled={deactivation.fetching} onClick={() => void deactivate({ id: agent.id })}>
+            Deactivate
+          </button>
+        ) : (
+          <button type="button" className="secondary" disabled={reactivation.fetching} onClick={() => void reactivate({ id: agent.id })}>
+            Reactivate
+          </button>
+        )}
+        <ErrorMessage error={update.error ?? deactivation.error ?? reactivation.error ?? rotation.error} />
+      </td>
+    </tr>
+  );
+}
+
 export function Agents() {
   const epoch = useLiveEpoch();
   const [{ data, error }, refetch] = useQuery({ query: AgentsQuery });
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [shown, setShown] = useState<Shown | null>(null);
   const [{ fetching, error: createError }, createAgent] = useMutation(CreateAgent);
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
   const [role, setRole] = useState<AgentRole>('AGENT');
   const [capacity, setCapacity] = useState(5);
 
@@ -44,11 +144,12 @@ export function Agents() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const result = await createAgent({ input: { name: name.trim(), email: email.trim(), role, capacity } });
+    const result = await createAgent({ input: { name: name.trim(), email: email.trim(), role, capacity, ...(password ? { password } : {}) } });
     if (result.data) {
-      setCreated({ name: result.data.createAgent.agent.name, token: result.data.createAgent.token });
+      setShown({ name: result.data.createAgent.agent.name, token: result.data.createAgent.token });
       setName('');
       setEmail('');
+      setPassword('');
       refetch({ requestPolicy: 'network-only' });
     }
   }
@@ -64,25 +165,27 @@ export function Agents() {
             <th scope="col">Email</th>
             <th scope="col">Role</th>
             <th scope="col">Status</th>
-            <th scope="col">Load</th>
+            <th scope="col">Load / capacity</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {(data?.agents ?? []).map((agent) => (
-            <tr key={agent.id}>
-              <td>{agent.name}</td>
-              <td>{agent.email}</td>
-              <td>{agent.role === 'ADMIN' ? 'Admin' : 'Agent'}</td>
-              <td>
-                <span className={`dot dot-${agent.status.toLowerCase()}`} aria-hidden="true" /> {STATUS_WORDS[agent.status]}
-              </td>
-              <td>
-                {agent.activeConversations} / {agent.capacity}
-              </td>
-            </tr>
+            <AgentRow key={agent.id} agent={agent} onToken={setShown} />
           ))}
         </tbody>
       </table>
+      {shown && (
+        <div className="card token-once" role="status">
+          <p>API token for {shown.name} — shown once; copy it now:</p>
+          <output aria-label="New access token">{shown.token}</output>
+          <button type="button" className="quiet" onClick={() => setShown(null)}>
+            Done
+          </button>
+        </div>
+      )}
 
       <form className="card" onSubmit={submit} aria-label="New agent">
         <h3>New agent</h3>
@@ -94,6 +197,10 @@ export function Agents() {
           <label>
             Email
             <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
+          </label>
+          <label>
+            Password
+            <input type="password" autoComplete="new-password" minLength={12} value={password} onChange={(e) => setPassword(e.target.value)} placeholder="12 characters or more" />
           </label>
           <label>
             Role
@@ -112,17 +219,6 @@ export function Agents() {
           Create agent
         </button>
       </form>
-      {created && (
-        <div className="card token-once" role="status">
-          <p>
-            Access token for {created.name} — shown once; copy it now:
-          </p>
-          <output aria-label="New access token">{created.token}</output>
-          <button type="button" className="quiet" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
-      )}
     </section>
   );
 }

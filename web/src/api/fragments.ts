@@ -11,6 +11,7 @@ export const AgentSummary = graphql(`
     status
     capacity
     activeConversations
+    active
   }
 `);
 
@@ -59,11 +60,13 @@ export const ConversationRowFields = graphql(`
       id
       name
     }
-    lastMessage {
+    lastActivityAt
+    unreadCount
+    labels
+    lastCustomerMessage {
       id
       text
       type
-      author
       createdAt
     }
   }

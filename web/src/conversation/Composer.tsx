@@ -8,6 +8,7 @@ import type { ConversationDetailFieldsFragment, MessageViewFragment } from '../g
 import { loadDraft, saveDraft } from '../session';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { durationWords, windowLeftMs } from '../time';
+import { useCannedMatches } from './cannedResponses';
 
 const SendReply = graphql(`
   mutation SendReply($conversationId: ID!, $text: String!) {
@@ -46,10 +47,15 @@ export function Composer({
   const [lastError, setLastError] = useState<'reply' | 'note' | null>(null);
   const busy = reply.fetching || note.fetching;
   const left = windowLeftMs(conversation.serviceWindowExpiresAt, now);
+  const canned = useCannedMatches(text);
+  const [highlight, setHighlight] = useState(0);
+  const choices = canned ?? [];
+  const open = choices.length > 0;
 
   function update(value: string) {
     setText(value);
     saveDraft(conversation.id, value);
+    setHighlight(0);
   }
 
   async function submit(asNote: boolean) {
@@ -82,8 +88,21 @@ export function Composer({
         rows={3}
         value={text}
         onChange={(e) => update(e.target.value)}
+        role="combobox"
+        aria-expanded={open}
+        aria-controls="canned-responses"
+        aria-autocomplete="list"
+        aria-activedescendant={open ? `canned-${choices[highlight]?.id}` : undefined}
         onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+          if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+            e.preventDefault();
+            setHighlight((h) => (h + (e.key === 'ArrowDown' ? 1 : choices.length - 1)) % choices.length);
+          } else if (open && (e.key === 'Enter' || e.key === 'Tab')) {
+            e.preventDefault();
+            update(choices[highlight]?.text ?? text);
+          } else if (open && e.key === 'Escape') {
+            update(text + ' ');
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
             void submit(noteMode);
           } else if (e.key === 'Escape' && noteMode) {
@@ -91,6 +110,16 @@ export function Composer({
           }
         }}
       />
+      {canned !== null && (
+        <ul id="canned-responses" role="listbox" aria-label="Canned responses" className="canned">
+          {choices.length === 0 && <li className="muted">No canned response matches.</li>}
+          {choices.map((c, i) => (
+            <li key={c.id} id={`canned-${c.id}`} role="option" aria-selected={i === highlight} onMouseDown={(e) => (e.preventDefault(), update(c.text))}>
+              <strong>/{c.shortcut}</strong> {c.text}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="composer-bar">
         <span className="window-left">{left > 0 ? `Window closes in ${durationWords(left)}` : 'The 24-hour window has closed: notes only'}</span>
         <label className="toggle">

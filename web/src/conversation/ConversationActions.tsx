@@ -1,5 +1,6 @@
 // Header actions: claim (queued), transfer (agent picker with status and
-// load), resolve (survey on or off), reopen. Key e resolves.
+// load, and a note), release to the queue, resolve (survey on or off),
+// reopen. Key e resolves.
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
@@ -32,6 +33,22 @@ const Reopen = graphql(`
   }
 `);
 
+const Transfer = graphql(`
+  mutation TransferConversation($conversationId: ID!, $agentId: ID!, $note: String) {
+    transferConversation(conversationId: $conversationId, agentId: $agentId, note: $note) {
+      ...ConversationDetailFields
+    }
+  }
+`);
+
+const Release = graphql(`
+  mutation ReleaseConversation($conversationId: ID!) {
+    releaseConversation(conversationId: $conversationId) {
+      ...ConversationDetailFields
+    }
+  }
+`);
+
 const TransferTargets = graphql(`
   query TransferTargets {
     agents {
@@ -44,9 +61,13 @@ type Change = (conversation: ConversationDetailFieldsFragment) => void;
 
 function TransferDialog({ conversation, onDone, onCancel }: { conversation: ConversationDetailFieldsFragment; onDone: Change; onCancel(): void }) {
   const [{ data, error: loadError }] = useQuery({ query: TransferTargets, requestPolicy: 'network-only' });
-  const [{ fetching, error }, assign] = useMutation(Assign);
+  const [assigning, assign] = useMutation(Assign);
+  const [transferring, transfer] = useMutation(Transfer);
+  const fetching = assigning.fetching || transferring.fetching;
+  const error = assigning.error ?? transferring.error;
   const [agentId, setAgentId] = useState('');
-  const candidates = (data?.agents ?? []).filter((a) => a.id !== conversation.assignee?.id);
+  const [note, setNote] = useState('');
+  const candidates = (data?.agents ?? []).filter((a) => a.id !== conversation.assignee?.id && a.active);
   return (
     <form
       className="popover"
@@ -54,8 +75,13 @@ function TransferDialog({ conversation, onDone, onCancel }: { conversation: Conv
       onSubmit={async (e) => {
         e.preventDefault();
         if (!agentId) return;
-        const result = await assign({ conversationId: conversation.id, agentId });
-        if (result.data) onDone(result.data.assignConversation);
+        if (conversation.status === 'ASSIGNED') {
+          const result = await transfer({ conversationId: conversation.id, agentId, note: note.trim() || null });
+          if (result.data) onDone(result.data.transferConversation);
+        } else {
+          const result = await assign({ conversationId: conversation.id, agentId });
+          if (result.data) onDone(result.data.assignConversation);
+        }
       }}
     >
       <label>
@@ -69,6 +95,12 @@ function TransferDialog({ conversation, onDone, onCancel }: { conversation: Conv
           ))}
         </select>
       </label>
+      {conversation.status === 'ASSIGNED' && (
+        <label>
+          Note for the next agent
+          <input value={note} onChange={(e) => setNote(e.target.value)} placeholder="Optional" />
+        </label>
+      )}
       <ErrorMessage error={loadError ?? error} />
       <div className="buttons">
         <button type="submit" disabled={!agentId || fetching}>
@@ -89,6 +121,7 @@ export function ConversationActions({ conversation, onChange }: { conversation: 
   const [assignState, assign] = useMutation(Assign);
   const [resolveState, resolve] = useMutation(Resolve);
   const [reopenState, reopen] = useMutation(Reopen);
+  const [releaseState, release] = useMutation(Release);
   const [sendSurvey, setSendSurvey] = useState(true);
   const [transferring, setTransferring] = useState(false);
   const canResolve = conversation.status !== 'RESOLVED' && (mine || isAdmin);
@@ -125,9 +158,22 @@ export function ConversationActions({ conversation, onChange }: { conversation: 
           Claim
         </button>
       )}
-      {conversation.status !== 'RESOLVED' && isAdmin && (
+      {((conversation.status === 'ASSIGNED' && (mine || isAdmin)) || (conversation.status === 'QUEUED' && isAdmin)) && (
         <button type="button" className="secondary" aria-expanded={transferring} onClick={() => setTransferring((open) => !open)}>
           Transfer
+        </button>
+      )}
+      {conversation.status === 'ASSIGNED' && (mine || isAdmin) && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={releaseState.fetching}
+          onClick={async () => {
+            const result = await release({ conversationId: conversation.id });
+            if (result.data) onChange(result.data.releaseConversation);
+          }}
+        >
+          Release
         </button>
       )}
       {canResolve && (
@@ -153,7 +199,7 @@ export function ConversationActions({ conversation, onChange }: { conversation: 
           Reopen
         </button>
       )}
-      <ErrorMessage error={assignState.error ?? resolveState.error ?? reopenState.error} />
+      <ErrorMessage error={assignState.error ?? resolveState.error ?? reopenState.error ?? releaseState.error} />
       {transferring && (
         <TransferDialog
           conversation={conversation}

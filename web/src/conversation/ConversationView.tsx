@@ -2,10 +2,13 @@
 // earlier pages), live messages and ticks, the composer (or the template
 // picker once the 24-hour window has closed), and the customer panel.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useClient, type CombinedError } from 'urql';
+import { useClient, useMutation, type CombinedError } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import type { ConversationDetailFieldsFragment, MessageViewFragment } from '../gql/graphql';
+import type { ConversationDetailFieldsFragment, MessageViewFragment, TimelineEventFragment } from '../gql/graphql';
+import { useViewer } from '../shell/viewer';
+import { Labels } from './Labels';
+import { TimelineLine } from './Timeline';
 import { customerLabel } from '../inbox/tabs';
 import { useLiveEpoch, useLiveEvent } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
@@ -30,6 +33,30 @@ graphql(`
     survey {
       sentAt
       skippedReason
+    }
+  }
+`);
+
+const ConversationEvents = graphql(`
+  query ConversationEvents($id: ID!) {
+    conversation(id: $id) {
+      id
+      events(last: 200) {
+        edges {
+          node {
+            ...TimelineEvent
+          }
+        }
+      }
+    }
+  }
+`);
+
+const MarkRead = graphql(`
+  mutation MarkConversationRead($conversationId: ID!) {
+    markConversationRead(conversationId: $conversationId) {
+      id
+      unreadCount
     }
   }
 `);
@@ -93,6 +120,9 @@ export function ConversationView({ id }: { id: string }) {
   const now = useNow(15_000);
   const [conversation, setConversation] = useState<ConversationDetailFieldsFragment | null>(null);
   const [messages, setMessages] = useState<Map<string, MessageViewFragment>>(() => new Map());
+  const [events, setEvents] = useState<TimelineEventFragment[]>([]);
+  const viewer = useViewer();
+  const [, markRead] = useMutation(MarkRead);
   const [earlier, setEarlier] = useState<Earlier | null>(null);
   const [error, setError] = useState<CombinedError | null>(null);
   const [missing, setMissing] = useState(false);
@@ -130,9 +160,25 @@ export function ConversationView({ id }: { id: string }) {
     };
   }, [client, id, epoch, upsert]);
 
+  const loadEvents = useCallback(async () => {
+    const result = await client.query(ConversationEvents, { id }, { requestPolicy: 'network-only' }).toPromise();
+    const edges = result.data?.conversation?.events.edges;
+    if (edges) setEvents(edges.map((e) => e.node));
+  }, [client, id]);
+  useEffect(() => void loadEvents(), [loadEvents, epoch]);
+
   useLiveEvent('conversation', (event) => {
-    if (event.id === id) setConversation((current) => (current ? { ...current, ...event } : current));
+    if (event.id !== id) return;
+    setConversation((current) => (current ? { ...current, ...event } : current));
+    void loadEvents();
   });
+
+  // Reading it here marks it read (and WhatsApp shows the customer the blue ticks).
+  const mayMarkRead = conversation !== null && (conversation.assignee?.id === viewer.id || viewer.role === 'ADMIN') && conversation.status !== 'RESOLVED';
+  const unread = conversation?.unreadCount ?? 0;
+  useEffect(() => {
+    if (mayMarkRead && unread > 0 && document.visibilityState === 'visible') void markRead({ conversationId: id });
+  }, [mayMarkRead, unread, id, markRead]);
   useLiveEvent('message', (message) => {
     if (message.conversationId === id) upsert([message]);
   });
@@ -141,6 +187,16 @@ export function ConversationView({ id }: { id: string }) {
   });
 
   const ordered = useMemo(() => [...messages.values()].sort(byTime), [messages]);
+  // Timeline lines in among the bubbles, from the oldest message shown on.
+  const items = useMemo(() => {
+    const oldest = ordered[0]?.createdAt ?? '';
+    const lines = events.filter((e) => e.kind !== 'OPENED' && (!earlier?.hasPreviousPage || e.at >= oldest));
+    const merged: ({ kind: 'message'; at: string; message: MessageViewFragment } | { kind: 'event'; at: string; event: TimelineEventFragment })[] = [
+      ...ordered.map((message) => ({ kind: 'message' as const, at: message.createdAt, message })),
+      ...lines.map((event) => ({ kind: 'event' as const, at: event.at, event })),
+    ];
+    return merged.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }, [ordered, events, earlier?.hasPreviousPage]);
 
   const loadEarlier = useCallback(async () => {
     if (!earlier?.hasPreviousPage || !listRef.current) return;
@@ -162,7 +218,7 @@ export function ConversationView({ id }: { id: string }) {
   useLayoutEffect(() => {
     const list = listRef.current;
     if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
-  }, [ordered]);
+  }, [items]);
 
   // r reply, n note, ? shortcuts (e resolve lives with the actions).
   useEffect(() => {
@@ -207,6 +263,12 @@ export function ConversationView({ id }: { id: string }) {
               {conversation.status === 'ASSIGNED' && conversation.assignee ? `Assigned to ${conversation.assignee.name}` : conversation.status === 'QUEUED' ? 'Waiting in the queue' : 'Resolved'}
               {conversation.feedback ? ` · Rated ${conversation.feedback.score}` : ''}
             </span>
+            <Labels
+              conversationId={conversation.id}
+              labels={conversation.labels}
+              editable={conversation.assignee?.id === viewer.id || viewer.role === 'ADMIN'}
+              onChange={(labels) => setConversation((current) => (current ? { ...current, labels } : current))}
+            />
           </div>
           <ConversationActions conversation={conversation} onChange={(next) => setConversation((current) => (current ? { ...current, ...next } : current))} />
         </header>
@@ -228,9 +290,7 @@ export function ConversationView({ id }: { id: string }) {
               </button>
             </li>
           )}
-          {ordered.map((message) => (
-            <MessageBubble key={message.id} message={message} />
-          ))}
+          {items.map((item) => (item.kind === 'message' ? <MessageBubble key={item.message.id} message={item.message} /> : <TimelineLine key={item.event.id} event={item.event} />))}
         </ol>
         {windowOpen || noteMode ? (
           <Composer

@@ -7,17 +7,24 @@ import type { ConversationDetailFieldsFragment } from '../gql/graphql';
 import { customerLabel } from '../inbox/tabs';
 import { ErrorMessage } from '../shell/ErrorMessage';
 
-const CustomerConversations = graphql(`
-  query CustomerConversations($waId: String!) {
-    conversations(filter: { customerWaId: $waId }, first: 20) {
-      edges {
-        node {
-          id
-          status
-          openedAt
-          resolvedAt
-          feedback {
-            score
+const CustomerQuery = graphql(`
+  query CustomerPanel($id: ID!) {
+    customer(id: $id) {
+      id
+      name
+      phone
+      country
+      firstSeenAt
+      conversationCount
+      conversations(first: 20) {
+        edges {
+          node {
+            id
+            status
+            openedAt
+            feedback {
+              score
+            }
           }
         }
       }
@@ -27,8 +34,9 @@ const CustomerConversations = graphql(`
 
 export function CustomerPanel({ conversation }: { conversation: ConversationDetailFieldsFragment }) {
   const [open, setOpen] = useState(true);
-  const [{ data, error }] = useQuery({ query: CustomerConversations, variables: { waId: conversation.customer.waId } });
-  const others = (data?.conversations.edges ?? []).map((e) => e.node).filter((c) => c.id !== conversation.id);
+  const [{ data, error }] = useQuery({ query: CustomerQuery, variables: { id: conversation.customer.id } });
+  const customer = data?.customer;
+  const others = (customer?.conversations.edges ?? []).map((e) => e.node).filter((c) => c.id !== conversation.id);
   return (
     <aside className={`customer-pane ${open ? '' : 'collapsed'}`} aria-label="Customer">
       <button type="button" className="quiet collapse" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
@@ -39,7 +47,21 @@ export function CustomerPanel({ conversation }: { conversation: ConversationDeta
           <h3>{customerLabel(conversation.customer)}</h3>
           <dl>
             <dt>WhatsApp</dt>
-            <dd>+{conversation.customer.waId}</dd>
+            <dd>{customer?.phone ?? `+${conversation.customer.waId}`}</dd>
+            {customer?.country && (
+              <>
+                <dt>Country</dt>
+                <dd>{customer.country}</dd>
+              </>
+            )}
+            {customer && (
+              <>
+                <dt>First wrote</dt>
+                <dd>{new Date(customer.firstSeenAt).toLocaleDateString()}</dd>
+                <dt>Conversations</dt>
+                <dd>{customer.conversationCount}</dd>
+              </>
+            )}
             <dt>Opened</dt>
             <dd>{new Date(conversation.openedAt).toLocaleString()}</dd>
             {conversation.cycle > 1 && (

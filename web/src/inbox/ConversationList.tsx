@@ -4,7 +4,7 @@
 // cost what a screenful does. `j` / `k` move the selection.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useClient, type CombinedError } from 'urql';
+import { useClient, useQuery, type CombinedError } from 'urql';
 import { useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { ConversationRowFieldsFragment } from '../gql/graphql';
@@ -17,7 +17,8 @@ import { lastActivity, TABS, type TabId } from './tabs';
 
 const ConversationsPage = graphql(`
   query ConversationsPage($filter: ConversationFilter, $first: Int, $after: String) {
-    conversations(filter: $filter, first: $first, after: $after) {
+    conversations(filter: $filter, orderBy: LAST_ACTIVITY, first: $first, after: $after) {
+      totalCount
       edges {
         node {
           ...ConversationRowFields
@@ -27,6 +28,27 @@ const ConversationsPage = graphql(`
         hasNextPage
         endCursor
       }
+    }
+  }
+`);
+
+const InboxCounts = graphql(`
+  query InboxCounts($mine: ConversationFilter!, $queue: ConversationFilter!, $all: ConversationFilter!, $resolved: ConversationFilter!) {
+    mine: conversations(filter: $mine, first: 1) {
+      totalCount
+    }
+    queue: conversations(filter: $queue, first: 1) {
+      totalCount
+    }
+    all: conversations(filter: $all, first: 1) {
+      totalCount
+    }
+    resolved: conversations(filter: $resolved, first: 1) {
+      totalCount
+    }
+    labels {
+      label
+      count
     }
   }
 `);
@@ -51,7 +73,10 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
   const [tabId, setTabId] = useState<TabId>(viewer.role === 'ADMIN' ? 'all' : 'mine');
   const tab = tabs.find((t) => t.id === tabId) ?? tabs[0]!;
 
+  const [search, setSearch] = useState('');
+  const [label, setLabel] = useState('');
   const [rows, setRows] = useState<Map<string, Row>>(() => new Map());
+  const [total, setTotal] = useState<number | null>(null);
   const [next, setNext] = useState<{ hasNextPage: boolean; endCursor: string | null } | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<CombinedError | null>(null);
@@ -60,7 +85,8 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
   const load = useCallback(
     async (after: string | null, gen: number) => {
       setLoading(true);
-      const result = await client.query(ConversationsPage, { filter: tab.filter(viewer.id), first: PAGE_SIZE, after }, { requestPolicy: 'network-only' }).toPromise();
+      const filter = { ...tab.filter(viewer.id), ...(search.trim() ? { search: search.trim() } : {}), ...(label ? { labels: [label] } : {}) };
+      const result = await client.query(ConversationsPage, { filter, first: PAGE_SIZE, after }, { requestPolicy: 'network-only' }).toPromise();
       if (gen !== generation.current) return;
       setLoading(false);
       if (result.error || !result.data) {
@@ -75,21 +101,38 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
         return merged;
       });
       setNext(page.pageInfo);
+      setTotal(page.totalCount);
     },
-    [client, tab, viewer.id],
+    [client, tab, viewer.id, search, label],
   );
 
   useEffect(() => {
     const gen = ++generation.current;
     setNext(null);
-    void load(null, gen);
-  }, [load, epoch]);
+    // Typing in the search box waits for a pause before asking.
+    const timer = setTimeout(() => void load(null, gen), search ? 250 : 0);
+    return () => clearTimeout(timer);
+  }, [load, epoch, search]);
+
+  const countFilters = useMemo(() => Object.fromEntries(TABS.map((t) => [t.id, t.filter(viewer.id)])) as Record<TabId, ReturnType<(typeof TABS)[number]['filter']>>, [viewer.id]);
+  const [{ data: counts }, refetchCounts] = useQuery({ query: InboxCounts, variables: countFilters, requestPolicy: 'cache-and-network' });
+  const countsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    if (epoch > 0) refetchCounts({ requestPolicy: 'network-only' });
+  }, [epoch, refetchCounts]);
 
   // Live: a conversation event decides membership by the tab's rule.
   useLiveEvent('conversation', (conversation) => {
+    // Tab counts follow, at most a few times a second.
+    countsTimer.current ??= setTimeout(() => {
+      countsTimer.current = null;
+      refetchCounts({ requestPolicy: 'network-only' });
+    }, 300);
     setRows((current) => {
       const known = current.get(conversation.id);
-      if (tab.includes(conversation, viewer.id)) {
+      // With a search on, only the desk can tell whether a new one matches: known rows update, others wait for a refetch.
+      const matchesFilters = (!label || conversation.labels.includes(label)) && (!search.trim() || !!known);
+      if (tab.includes(conversation, viewer.id) && matchesFilters) {
         const merged = new Map(current);
         merged.set(conversation.id, conversation);
         return merged;
@@ -105,21 +148,6 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
           return pruned;
         });
       }, FADE_MS);
-      return merged;
-    });
-  });
-
-  useLiveEvent('message', (message) => {
-    if (message.type === 'NOTE') return;
-    setRows((current) => {
-      const known = current.get(message.conversationId);
-      if (!known) return current;
-      const merged = new Map(current);
-      merged.set(known.id, {
-        ...known,
-        lastMessage: { id: message.id, text: message.text, type: message.type, author: message.author, createdAt: message.createdAt },
-        lastCustomerMessageAt: message.author === 'CUSTOMER' ? message.createdAt : known.lastCustomerMessageAt,
-      });
       return merged;
     });
   });
@@ -161,7 +189,8 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
     return () => document.removeEventListener('keydown', onKey);
   }, [ordered, selectedId, navigate, virtualizer]);
 
-  const count = next?.hasNextPage ? `${rows.size}+` : String(rows.size);
+  const tabCount = (id: TabId): number | undefined => counts?.[id].totalCount;
+  const filtered = !!(search.trim() || label);
   return (
     <section className="list-pane" aria-label="Inbox">
       <div role="tablist" aria-label="Views" className="tabs">
@@ -174,17 +203,34 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
             onClick={() => {
               setTabId(t.id);
               setRows(new Map());
+              setTotal(null);
               scrollRef.current?.scrollTo({ top: 0 });
             }}
           >
             {t.label}
-            {t.id === tab.id && <span className="count">{count}</span>}
+            {tabCount(t.id) !== undefined && (
+              <span className="count" aria-label={`${tabCount(t.id)} conversations`}>
+                {tabCount(t.id)}
+              </span>
+            )}
           </button>
         ))}
       </div>
+      <div className="list-tools">
+        <input type="search" aria-label="Search conversations" placeholder="Search name, number or text" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <select aria-label="Label" value={label} onChange={(e) => setLabel(e.target.value)}>
+          <option value="">All labels</option>
+          {(counts?.labels ?? []).map((l) => (
+            <option key={l.label} value={l.label}>
+              {l.label} ({l.count})
+            </option>
+          ))}
+        </select>
+      </div>
+      {filtered && total !== null && <p className="muted list-note">{total} matching</p>}
       <ErrorMessage error={error} />
       <div className="list-scroll" ref={scrollRef} onPointerEnter={() => setFrozen(ordered.map((r) => r.id))} onPointerLeave={() => setFrozen(null)}>
-        {ordered.length === 0 && !loading && <p className="empty">{tab.empty}</p>}
+        {ordered.length === 0 && !loading && <p className="empty">{filtered ? 'Nothing matches. Clear the search or the label to see the whole view.' : tab.empty}</p>}
         <ul aria-label="Conversations" className="conversations" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => {
             const row = ordered[item.index]!;

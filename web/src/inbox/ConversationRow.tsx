@@ -6,10 +6,9 @@ import { customerLabel, lastActivity } from './tabs';
 const HOUR = 3_600_000;
 
 function preview(c: ConversationRowFieldsFragment): string {
-  const last = c.lastMessage;
+  const last = c.lastCustomerMessage;
   if (!last) return '';
-  if (last.text) return last.text;
-  return `[${last.type.toLowerCase()}]`;
+  return last.text || `[${last.type.toLowerCase()}]`;
 }
 
 export const ConversationRow = memo(function ConversationRow({
@@ -28,10 +27,22 @@ export const ConversationRow = memo(function ConversationRow({
         <span className="name">{customerLabel(c.customer)}</span>
         <time dateTime={lastActivity(c)}>{relativeTime(lastActivity(c), now)}</time>
       </span>
-      <span className="preview">{preview(c)}</span>
+      <span className="row-middle">
+        <span className="preview">{preview(c)}</span>
+        {c.unreadCount > 0 && (
+          <span className="badge" aria-label={`${c.unreadCount} unread`}>
+            {c.unreadCount}
+          </span>
+        )}
+      </span>
       <span className="row-meta">
         {c.status === 'QUEUED' && <span className="chip chip-queued">Queued</span>}
         {c.assignee && c.status === 'ASSIGNED' && <span className="chip">{c.assignee.name}</span>}
+        {c.labels.map((label) => (
+          <span key={label} className="chip chip-label">
+            {label}
+          </span>
+        ))}
         {left > 0 && left < HOUR && <span className="window-soon">{durationWords(left)} left</span>}
       </span>
     </a>

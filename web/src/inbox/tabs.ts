@@ -49,10 +49,9 @@ export const TABS: Tab[] = [
   },
 ];
 
-/** When the conversation last moved: what the list is ordered by. */
+/** When the conversation last moved: what the list is ordered by (the desk's LAST_ACTIVITY). */
 export function lastActivity(c: ConversationRowFieldsFragment): string {
-  const candidates = [c.openedAt, c.lastMessage?.createdAt, c.lastCustomerMessageAt, c.resolvedAt].filter((t): t is string => !!t);
-  return candidates.reduce((a, b) => (a > b ? a : b));
+  return c.lastActivityAt;
 }
 
 export function customerLabel(customer: { name?: string | null; waId: string }): string {

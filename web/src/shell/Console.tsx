@@ -1,7 +1,7 @@
 // The signed-in console: top bar (desk name, status and load, navigation,
 // sign-out), the "Reconnecting…" banner, and the screen for the route.
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { useQuery } from 'urql';
+import { useMutation, useQuery } from 'urql';
 import { Link, Redirect, Route, Router, Switch } from 'wouter';
 import { useHashLocation } from 'wouter/use-hash-location';
 import type { ConnectionState } from '../api/client';
@@ -21,6 +21,17 @@ const ViewerQuery = graphql(`
     viewer {
       ...AgentSummary
     }
+    queue {
+      length
+      oldestQueuedAt
+      agentsOnline
+    }
+  }
+`);
+
+const SignOut = graphql(`
+  mutation SignOut {
+    signOut
   }
 `);
 
@@ -28,10 +39,16 @@ export function Console({ connection, onSignOut }: { connection: ConnectionState
   const epoch = useLiveEpoch();
   const [{ data, error }, refetch] = useQuery({ query: ViewerQuery });
   const [viewer, setViewer] = useState<AgentSummaryFragment | null>(null);
+  const [queueLength, setQueueLength] = useState<number | null>(null);
+  const [, signOut] = useMutation(SignOut);
 
   useEffect(() => {
-    if (data) setViewer(data.viewer);
+    if (data) {
+      setViewer(data.viewer);
+      setQueueLength(data.queue.length);
+    }
   }, [data]);
+  useLiveEvent('queue', (queue) => setQueueLength(queue.length));
   useEffect(() => {
     if (epoch > 0) refetch({ requestPolicy: 'network-only' });
   }, [epoch, refetch]);
@@ -60,8 +77,21 @@ export function Console({ connection, onSignOut }: { connection: ConnectionState
             <span className="load" title="Active conversations / capacity" aria-label={`Load ${viewer.activeConversations} of ${viewer.capacity}`}>
               {viewer.activeConversations} / {viewer.capacity}
             </span>
+            {queueLength !== null && (
+              <span className="queue-length" aria-label={`${queueLength} waiting in the queue`}>
+                Queue {queueLength}
+              </span>
+            )}
             <span className="who">{viewer.name}</span>
-            <button type="button" className="quiet" onClick={onSignOut}>
+            <button
+              type="button"
+              className="quiet"
+              onClick={async () => {
+                // Ends the session server-side too; an API token stays valid (the answer is false).
+                await signOut({});
+                onSignOut();
+              }}
+            >
               Sign out
             </button>
           </header>
