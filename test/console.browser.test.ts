@@ -141,7 +141,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await newCanned.getByLabel('Shortcut').fill('late');
     await newCanned.getByLabel('Text').fill('Your parcel is on its way and arrives tomorrow.');
     await newCanned.getByRole('button', { name: 'Add canned response' }).click();
-    await admin.page.getByRole('cell', { name: '/late' }).waitFor();
+    await admin.page.getByRole('cell', { name: '/late', exact: true }).waitFor();
     await ana.page.getByLabel('Reply').fill('/la');
     await ana.page.getByRole('option', { name: /\/late/ }).waitFor();
     await ana.page.getByLabel('Reply').press('Enter');

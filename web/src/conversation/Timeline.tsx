@@ -1,11 +1,11 @@
 // Timeline lines between the bubbles: "Assigned to Ana", "Transferred to
 // Bob: over to you", "Resolved by Ana", "Rated 5".
-import type { TimelineEventFragment } from '../gql/graphql';
+import type { TimelineEntryFragment } from '../gql/graphql';
 import { graphql } from '../gql';
 import { clockTime } from '../time';
 
 graphql(`
-  fragment TimelineEvent on ConversationEvent {
+  fragment TimelineEntry on ConversationEvent {
     id
     kind
     at
@@ -26,14 +26,14 @@ graphql(`
   }
 `);
 
-function by(e: TimelineEventFragment): string {
+function by(e: TimelineEntryFragment): string {
   if (e.actor) return ` by ${e.actor.name}`;
   if (e.actorType === 'INTEGRATION' && e.integration) return ` by ${e.integration}`;
   if (e.actorType === 'CUSTOMER') return ' by the customer';
   return '';
 }
 
-export function timelineText(e: TimelineEventFragment): string {
+export function timelineText(e: TimelineEntryFragment): string {
   switch (e.kind) {
     case 'OPENED':
       return 'Conversation opened';
@@ -54,7 +54,7 @@ export function timelineText(e: TimelineEventFragment): string {
   }
 }
 
-export function TimelineLine({ event }: { event: TimelineEventFragment }) {
+export function TimelineLine({ event }: { event: TimelineEntryFragment }) {
   return (
     <li className="timeline">
       {timelineText(event)} · <time dateTime={event.at}>{clockTime(event.at)}</time>
