@@ -9,11 +9,11 @@ import type { ConversationDoc } from '../src/domain/model.js';
 import { schema } from '../src/graphql/schema/index.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { AddNoteDocument, AgentsDocument, AssignConversationDocument, MetricsDocument } from '../src/generated/graphql.js';
-import { gql } from './support/gqlClient.js';
+import { gql, gqlUpload, type UploadFile } from './support/gqlClient.js';
 import { eventually, startDesk, type Desk } from './support/desk.js';
 
 /** Each operation taking a conversation id, as an agent would call it. `$id` is the conversation id. */
-const OPERATIONS: Record<string, { query: string; variables?: Record<string, unknown> }> = {
+const OPERATIONS: Record<string, { query: string; variables?: Record<string, unknown>; file?: UploadFile }> = {
   conversation: { query: 'query ($id: ID!) { conversation(id: $id) { id status } }' },
   assignConversation: { query: 'mutation ($id: ID!) { assignConversation(conversationId: $id) { id } }' },
   sendReply: { query: 'mutation ($id: ID!) { sendReply(conversationId: $id, text: "hello") { id } }' },
@@ -26,6 +26,10 @@ const OPERATIONS: Record<string, { query: string; variables?: Record<string, unk
   markConversationRead: { query: 'mutation ($id: ID!) { markConversationRead(conversationId: $id) { id } }' },
   addLabels: { query: 'mutation ($id: ID!) { addLabels(conversationId: $id, labels: ["vip"]) { id } }' },
   removeLabels: { query: 'mutation ($id: ID!) { removeLabels(conversationId: $id, labels: ["vip"]) { id } }' },
+  sendMedia: {
+    query: 'mutation ($id: ID!, $file: File!) { sendMedia(conversationId: $id, file: $file) { id } }',
+    file: { bytes: new TextEncoder().encode('%PDF-1.4 a tiny invoice'), type: 'application/pdf', name: 'invoice.pdf' },
+  },
 };
 
 /** Root fields of Query and Mutation that take a conversation's id. */
@@ -69,7 +73,10 @@ describe('one answer for "not yours" and "not there"', () => {
 
   it.each(Object.entries(OPERATIONS))('%s answers a colleague\'s conversation exactly as a missing one', async (_name, operation) => {
     const missingId = 'c_does_not_exist_000000';
-    const call = (id: string) => gql(`${desk.url}/graphql`, operation.query, { ...operation.variables, id }, outsider.token);
+    const call = (id: string) =>
+      operation.file
+        ? gqlUpload(`${desk.url}/graphql`, operation.query, { ...operation.variables, id }, { file: operation.file }, outsider.token)
+        : gql(`${desk.url}/graphql`, operation.query, { ...operation.variables, id }, outsider.token);
     const [hidden, missing] = [await call(hiddenId), await call(missingId)];
     // The same status, data and errors, with the id given being the only difference.
     const normalise = (answer: Awaited<ReturnType<typeof call>>, id: string) => JSON.parse(JSON.stringify({ status: answer.status, data: answer.data, errors: answer.errors }).replaceAll(id, '<id>'));
