@@ -36,6 +36,7 @@ import { newId } from './store/ids.js';
 import type { Store } from './store/port.js';
 import { createEmbeddedStore } from './store/embedded.js';
 import { openDurableStore } from './store/embeddedDurable.js';
+import { dataDirIdentity } from './store/dataDirIdentity.js';
 import { watchEmbeddedPeers, type EmbeddedPeers } from './store/embeddedPeers.js';
 import { createMongoStore, isMongoStore } from './store/mongo.js';
 import { createFileMediaStore } from './media/fileStore.js';
@@ -106,7 +107,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger.info('events and outbox: Redis (pub/sub and BullMQ)');
     // An injected store is shared on purpose (tests run two instances over one).
     if (store.kind === 'embedded' && !options.store) {
-      peers = watchEmbeddedPeers({ redis, key: `${config.redisKeyPrefix}:embedded-instances`, instanceId, logger });
+      // Named by its data directory, so a restart after a crash replaces its predecessor's heartbeat instead of counting beside it.
+      const peerId = config.dataDir ? dataDirIdentity(config.dataDir) : instanceId;
+      peers = watchEmbeddedPeers({ redis, key: `${config.redisKeyPrefix}:embedded-instances`, instanceId: peerId, logger });
     }
   } else {
     bus = createInProcessEventBus();

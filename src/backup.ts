@@ -13,8 +13,8 @@ if (dataDir === 'memory') {
   process.exit(1);
 }
 try {
-  const { target: written, bytes } = await backupDataDir(dataDir, target);
-  console.log(`backed up ${dataDir} to ${written} (${Math.ceil(bytes / 1024)} KiB); start a desk with DATA_DIR=${written} to use it`);
+  const { target: written, bytes, mediaFiles } = await backupDataDir(dataDir, target);
+  console.log(`backed up ${dataDir} to ${written} (${Math.ceil(bytes / 1024)} KiB, ${mediaFiles} media files); start a desk with DATA_DIR=${written} to use it`);
 } catch (error) {
   console.error(`backup failed: ${(error as Error).message}`);
   process.exit(1);

@@ -91,6 +91,7 @@ interface StormResult {
   /** Distinct replies accepted before the stop. */
   beforeStop: number;
   firstRun: DeskProcess;
+  secondRun: DeskProcess;
   exitCode: number | null;
 }
 
@@ -140,7 +141,7 @@ async function replyStorm(label: string, signal: 'SIGKILL' | 'SIGTERM', extra: R
     30_000,
   );
   const copies = emulator.sent.map((s) => bodyText(s.body)).filter(isReply);
-  const result = { reached: new Set(copies).size, duplicates: copies.length - new Set(copies).size, inFlight, beforeStop, firstRun: first, exitCode };
+  const result = { reached: new Set(copies).size, duplicates: copies.length - new Set(copies).size, inFlight, beforeStop, firstRun: first, secondRun: second, exitCode };
   console.log(
     `[crash ${label}] ${signal} after ${beforeStop}/${REPLIES} replies accepted: reached the emulator ${result.reached}/${REPLIES}, lost ${REPLIES - result.reached}, duplicates ${result.duplicates}, in flight at the stop ${inFlight}`,
   );
@@ -162,6 +163,8 @@ describe('outbox crash tests (real processes)', () => {
       const prefix = `crash-${randomUUID().slice(0, 8)}`;
       cleanups.push(() => deleteKeys(redisUrl as string, `${prefix}*`));
       const result = await replyStorm('c, BullMQ', 'SIGKILL', { REDIS_URL: redisUrl as string, REDIS_KEY_PREFIX: prefix });
+      // The killed desk's heartbeat had not run out, but the restart on its data directory is the same instance, not a second one.
+      expect(result.secondRun.output()).not.toContain('instances share this Redis');
       expect(result.beforeStop).toBeLessThan(REPLIES);
       expect(result.reached).toBe(REPLIES);
       expect(result.duplicates).toBeLessThanOrEqual(result.inFlight);

@@ -3,7 +3,7 @@
 // The store contract itself runs over this engine too (store.contract.test.ts,
 // which also reopens the store after every contract test and compares).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ConversationDoc, MessageDoc } from '../src/domain/model.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { DataDirInUseError } from '../src/store/embeddedDataDirLock.js';
+import { createFileMediaStore } from '../src/media/fileStore.js';
 import { createLmdbJournal, openDurableStore, StoreWriteError, type DurableStore } from '../src/store/embeddedDurable.js';
 import { createEmbeddedEngine } from '../src/store/embedded.js';
 import { DuplicateKeyError } from '../src/store/port.js';
@@ -234,6 +235,10 @@ describe('the embedded engine on disk', () => {
     const store = await openStore(newDataDir());
     const items = store.collection<{ _id: string; n: number }>('items');
     await items.insertMany(Array.from({ length: 500 }, (_, n) => ({ _id: `i${n}`, n })));
+    // A customer's photo as the media store keeps it, and a write still in progress beside it.
+    const media = await createFileMediaStore(store.dataDir);
+    await media.put('m_photo01', Buffer.from('jpeg bytes'));
+    writeFileSync(join(store.dataDir, 'media', '01', '.m_other01.abc.tmp'), 'half');
     const target = join(newDataDir(), 'backup');
     const root = fileURLToPath(new URL('..', import.meta.url));
     const output = await new Promise<string>((resolve, reject) => {
@@ -243,7 +248,9 @@ describe('the embedded engine on disk', () => {
       child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`backup exited ${code}: ${text}`))));
     });
-    expect(output).toMatch(new RegExp(`^backed up \\S+ to ${target} \\(\\d+ KiB\\)`));
+    expect(output).toMatch(new RegExp(`^backed up \\S+ to ${target} \\(\\d+ KiB, 1 media files\\)`));
+    expect(readFileSync(join(target, 'media', '01', 'm_photo01'), 'utf8')).toBe('jpeg bytes');
+    expect(existsSync(join(target, 'media', '01', '.m_other01.abc.tmp'))).toBe(false);
     // Written after the backup: not in it.
     await items.insertOne({ _id: 'later', n: -1 });
     const copy = await openStore(target);

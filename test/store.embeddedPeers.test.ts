@@ -1,12 +1,16 @@
 // Instances on embedded stores that share a Redis find each other and say
 // that each holds different data. Needs a real Redis (CI exports REDIS_URL).
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
+import { dataDirIdentity } from '../src/store/dataDirIdentity.js';
 import { watchEmbeddedPeers, type EmbeddedPeers } from '../src/store/embeddedPeers.js';
 import { deleteKeys, redisUnavailable } from './support/redis.js';
 
@@ -36,10 +40,10 @@ describe.skipIf(skipReason !== null)('instances on embedded stores sharing one R
     if (redisUrl) await deleteKeys(redisUrl, `${prefix}*`);
   });
 
-  function watcher(key: string, logger: ReturnType<typeof capture>['logger']): EmbeddedPeers {
+  function watcher(key: string, logger: ReturnType<typeof capture>['logger'], instanceId: string = randomUUID()): EmbeddedPeers {
     const redis = new Redis(redisUrl!, { enableOfflineQueue: false });
     clients.push(redis);
-    return watchEmbeddedPeers({ redis, key, instanceId: randomUUID(), logger, intervalMs: 250 });
+    return watchEmbeddedPeers({ redis, key, instanceId, logger, intervalMs: 250 });
   }
 
   it('each reports the others once, and a closed or silent one stops counting', async () => {
@@ -65,6 +69,27 @@ describe.skipIf(skipReason !== null)('instances on embedded stores sharing one R
     await b.close();
     await vi.waitFor(() => expect(a.count()).toBe(1), WAIT);
     await a.close();
+  });
+
+  it('an instance restarted on its data directory takes its killed predecessor\'s place: no second instance reported', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'desk-peers-'));
+    try {
+      const identity = dataDirIdentity(dataDir);
+      expect(dataDirIdentity(dataDir)).toBe(identity); // stable across starts
+      const key = `${prefix}:peers-restart`;
+      const probe = new Redis(redisUrl!);
+      clients.push(probe);
+      // The predecessor was killed a moment ago: its heartbeat is still live for a while.
+      await probe.zadd(key, Date.now() + 60_000, identity);
+      const log = capture();
+      const restarted = watcher(key, log.logger, identity);
+      await vi.waitFor(() => expect(restarted.count()).toBe(1), WAIT);
+      expect(log.errors()).toEqual([]);
+      expect(await probe.zcard(key)).toBe(1);
+      await restarted.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('createApp on the embedded store with REDIS_URL joins the check; an injected store does not', async () => {

@@ -3,7 +3,10 @@
 // webhook. Nothing is shared between them to notice that, except Redis when
 // REDIS_URL is set (the usual sign of a multi-instance setup). Each such
 // instance keeps a heartbeat in one sorted set there, scored by expiry, and
-// reports an error whenever it finds others beside it.
+// reports an error whenever it finds others beside it. An instance goes by
+// its data directory's identity (store/dataDirIdentity.ts): a desk restarted
+// on the same directory takes its predecessor's place in the set at once,
+// whether that one left cleanly or was killed.
 import type { Redis } from 'ioredis';
 
 export interface EmbeddedPeersLogger {
