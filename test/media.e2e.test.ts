@@ -312,3 +312,47 @@ describe.each(runners)('media and templates on the $name runner', (runner) => {
     });
   });
 });
+
+// Without WHATSAPP_BUSINESS_ACCOUNT_ID the desk has no catalog and sends
+// templates unchecked: Meta's own refusals must then reach the message.
+describe('templates sent without a catalog', () => {
+  let desk: Desk;
+  beforeAll(async () => {
+    const { startWhatsAppEmulator } = await import('./emulators/whatsappCloud.js');
+    const emulator = await startWhatsAppEmulator();
+    emulator.media.templates = await catalog();
+    desk = await startDesk({ emulator, env: { MEDIA_URL_SECRET, SURVEY_ENABLED: 'false' } });
+  });
+  afterAll(async () => {
+    await desk?.close();
+    await desk?.emulator.close();
+  });
+
+  it("Meta's 132001 (no such template) and 132000 (parameter count) fail the message at once, with Meta's title", async () => {
+    const agent = await desk.agent('Unchecked Agent');
+    const from = '15550001008';
+    await desk.customerSays('hello', { from });
+    const conversation = await eventually('the conversation, assigned', () =>
+      desk.app.store.collection<ConversationDoc>(COLLECTIONS.conversations).findOne({ waId: from, status: 'ASSIGNED' }),
+    );
+    const client = desk.as(agent.token);
+    const missing = await client.run(SendCatalogTemplateDocument, { conversationId: conversation._id, name: 'no_such_template', language: 'en_US' });
+    expect(missing.sendTemplate.text).toBe('[template no_such_template]');
+    const short = await client.run(SendCatalogTemplateDocument, {
+      conversationId: conversation._id,
+      name: 'order_update',
+      language: 'en_US',
+      components: [{ type: 'body', parameters: [{ type: 'text', text: 'only one' }] }],
+    });
+    const stored = (id: string) => desk.app.store.collection<MessageDoc>(COLLECTIONS.messages).findOne({ _id: id });
+    const failedMissing = await eventually('132001 recorded', async () => ((await stored(missing.sendTemplate.id))?.status === 'FAILED' ? stored(missing.sendTemplate.id) : null));
+    expect(failedMissing?.error).toMatchObject({ code: 132001, title: expect.stringMatching(/Template name does not exist/) });
+    const failedShort = await eventually('132000 recorded', async () => ((await stored(short.sendTemplate.id))?.status === 'FAILED' ? stored(short.sendTemplate.id) : null));
+    expect(failedShort?.error).toMatchObject({ code: 132000, title: expect.stringMatching(/Number of parameters does not match/) });
+    // Permanent errors: each tried once, refused, and never retried.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const templateTries = desk.emulator.requests.filter((r) => (r.body as { type?: string } | null)?.type === 'template');
+    expect(templateTries.map((r) => r.status)).toEqual([404, 400]);
+    expect(desk.emulator.sent.filter((s) => s.type === 'template')).toHaveLength(0);
+  });
+});
