@@ -2,6 +2,7 @@ import { Aggregator } from 'mingo/aggregator';
 import { Query } from 'mingo/query';
 import type { AnyObject, Options } from 'mingo/types';
 import { update as applyModifier, type Modifier } from 'mingo/updater';
+import { applySimpleUpdate } from './simpleUpdate.js';
 import {
   DuplicateKeyError,
   type Collection,
@@ -320,6 +321,8 @@ export class EmbeddedCollection implements Collection<Doc> {
   private modified(target: Doc, modifier: ParsedUpdate, filter: Filter): Doc | null {
     if (!modifier.hasOperators) return null;
     const copy = copyValue(target);
+    const simple = applySimpleUpdate(copy as Record<string, unknown>, modifier.update as Record<string, unknown>);
+    if (simple !== null) return simple ? copy : null;
     // The positional `$` operator needs the filter to know which element matched.
     const changed = applyModifier(copy, modifier.update, undefined, modifier.positional ? filter : undefined, {
       cloneMode: 'copy',
