@@ -734,7 +734,7 @@ describe.each(engines)('store contract on the $name engine', (engine) => {
 // ---- what only the embedded engine needs to prove ----
 
 describe('embedded engine', () => {
-  it('a find over 100,000 documents copies only its results, and answers fast', async () => {
+  it('a find over 100,000 documents copies only its results', async () => {
     const store = createEmbeddedStore();
     const big = store.collection<{ _id: string; n: number; group: string; blob: Uint8Array; at: Date }>('big');
     // A typed array is copied through structuredClone, so counting its calls counts copied documents.
@@ -742,14 +742,11 @@ describe('embedded engine', () => {
 
     const clone = vi.spyOn(globalThis, 'structuredClone');
     try {
-      const started = performance.now();
       const found = await big.find({ n: { $gte: 50_000, $lt: 50_010 } });
-      const scanMs = performance.now() - started;
       expect(found.map((doc) => doc.n)).toEqual([50000, 50001, 50002, 50003, 50004, 50005, 50006, 50007, 50008, 50009]);
       expect(found[0]?.blob).toEqual(new Uint8Array([80]));
+      // Ten copies, not 100,000: the scan reads the stored documents and copies only what it returns.
       expect(clone).toHaveBeenCalledTimes(10);
-      // A full scan with a filter; generous so a slow CI machine does not flake, yet far below copying 100k documents.
-      expect(scanMs).toBeLessThan(1_000);
 
       clone.mockClear();
       expect(await big.countDocuments({ n: { $lt: 100 } })).toBe(100);
@@ -762,14 +759,20 @@ describe('embedded engine', () => {
 
   it('looks up equality on indexed fields without scanning, and keeps the lookup right through updates and deletes', async () => {
     const store = createEmbeddedStore({ indexes: { things: [{ key: { group: 1, n: 1 } }] } });
-    const things = store.collection<{ _id: string; group: string | string[]; n: number }>('things');
-    await things.insertMany(Array.from({ length: 50_000 }, (_, n) => ({ _id: `t${String(n).padStart(5, '0')}`, group: `g${n % 5_000}`, n })));
+    const things = store.collection<{ _id: string; group: string | string[]; n: number; tag: string }>('things');
+    // `tag` holds the same values as `group` but has no index: the same query on it must scan.
+    await things.insertMany(Array.from({ length: 50_000 }, (_, n) => ({ _id: `t${String(n).padStart(5, '0')}`, group: `g${n % 5_000}`, tag: `g${n % 5_000}`, n })));
 
-    const started = performance.now();
-    for (let i = 0; i < 1_000; i++) await things.find({ group: `g${i}` }, { sort: { n: 1 } });
-    const perLookupMs = (performance.now() - started) / 1_000;
-    // A scan of 50,000 documents takes milliseconds; a lookup, microseconds.
-    expect(perLookupMs).toBeLessThan(1);
+    const perQueryMs = async (field: 'group' | 'tag', queries: number) => {
+      const started = performance.now();
+      for (let i = 0; i < queries; i++) await things.find({ [field]: `g${i}` }, { sort: { n: 1 } });
+      return (performance.now() - started) / queries;
+    };
+    // Measured against a scan in the same run, so a loaded machine slows both alike: a lookup is
+    // microseconds where a scan of 50,000 documents is milliseconds (over 100× apart when unloaded).
+    const scanMs = await perQueryMs('tag', 20);
+    const lookupMs = await perQueryMs('group', 1_000);
+    expect(lookupMs * 10).toBeLessThan(scanMs);
 
     expect(ids(await things.find({ group: 'g7' }))).toEqual(['t00007', 't05007', 't10007', 't15007', 't20007', 't25007', 't30007', 't35007', 't40007', 't45007']);
     await things.updateOne({ _id: 't05007' }, { $set: { group: 'moved' } });
