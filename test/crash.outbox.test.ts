@@ -88,6 +88,8 @@ interface StormResult {
   duplicates: number;
   /** Sends in flight at the stop: SENDING in the store the stopped desk left (Meta may or may not have taken them). */
   inFlight: number;
+  /** Replies Meta took after the desk had given up waiting (WHATSAPP_TIMEOUT on a starved machine): outcome unknown, so retried. */
+  timedOut: number;
   /** Distinct replies accepted before the stop. */
   beforeStop: number;
   firstRun: DeskProcess;
@@ -141,9 +143,10 @@ async function replyStorm(label: string, signal: 'SIGKILL' | 'SIGTERM', extra: R
     30_000,
   );
   const copies = emulator.sent.map((s) => bodyText(s.body)).filter(isReply);
-  const result = { reached: new Set(copies).size, duplicates: copies.length - new Set(copies).size, inFlight, beforeStop, firstRun: first, secondRun: second, exitCode };
+  const timedOut = emulator.sent.filter((s) => isReply(bodyText(s.body)) && s.unanswered).length;
+  const result = { reached: new Set(copies).size, duplicates: copies.length - new Set(copies).size, inFlight, timedOut, beforeStop, firstRun: first, secondRun: second, exitCode };
   console.log(
-    `[crash ${label}] ${signal} after ${beforeStop}/${REPLIES} replies accepted: reached the emulator ${result.reached}/${REPLIES}, lost ${REPLIES - result.reached}, duplicates ${result.duplicates}, in flight at the stop ${inFlight}`,
+    `[crash ${label}] ${signal} after ${beforeStop}/${REPLIES} replies accepted: reached the emulator ${result.reached}/${REPLIES}, lost ${REPLIES - result.reached}, duplicates ${result.duplicates}, in flight at the stop ${inFlight}, taken by Meta after the desk timed out ${timedOut}`,
   );
   await second.stop();
   return result;
@@ -154,7 +157,7 @@ describe('outbox crash tests (real processes)', () => {
     const result = await replyStorm('b, in-process', 'SIGKILL');
     expect(result.beforeStop).toBeLessThan(REPLIES);
     expect(result.reached).toBe(REPLIES);
-    expect(result.duplicates).toBeLessThanOrEqual(result.inFlight);
+    expect(result.duplicates).toBeLessThanOrEqual(result.inFlight + result.timedOut);
   }, 240_000);
 
   it.skipIf(redisSkipReason !== null)(
@@ -167,17 +170,17 @@ describe('outbox crash tests (real processes)', () => {
       expect(result.secondRun.output()).not.toContain('instances share this Redis');
       expect(result.beforeStop).toBeLessThan(REPLIES);
       expect(result.reached).toBe(REPLIES);
-      expect(result.duplicates).toBeLessThanOrEqual(result.inFlight);
+      expect(result.duplicates).toBeLessThanOrEqual(result.inFlight + result.timedOut);
     },
     240_000,
   );
 
-  it('(e) SIGTERM under load: in-flight sends finish, the rest stay QUEUED (never "dropped") and go out after the restart, none twice', async () => {
+  it('(e) SIGTERM under load: in-flight sends finish, the rest stay QUEUED (never "dropped") and go out after the restart, none twice unless Meta took it after a timeout', async () => {
     const result = await replyStorm('e, SIGTERM', 'SIGTERM');
     expect(result.exitCode).toBe(0);
     const log = result.firstRun.output();
     expect(log).not.toMatch(/dropped|are lost/);
     expect(result.reached).toBe(REPLIES);
-    expect(result.duplicates).toBe(0);
+    expect(result.duplicates).toBeLessThanOrEqual(result.timedOut);
   }, 240_000);
 });

@@ -211,9 +211,11 @@ describe.each(runners)('job queue contract: $name runner', (runner) => {
       starts.sort((a, b) => a - b);
       // 20 jobs at 5 per 200 ms need at least three more windows after the first.
       expect((starts[19] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(540);
-      // Any six consecutive starts span more than most of a window (unlimited, all 20 start within a few ms).
+      // Any six consecutive starts span at least half a window (unlimited, all 20 start within a few ms). Not a
+      // whole window: the limiter counts when a job is fetched, and a handler starts a scheduling delay later,
+      // tens of milliseconds on a loaded machine (140 ms spans were seen at load average 14).
       for (let i = 0; i + 5 < starts.length; i++) {
-        expect((starts[i + 5] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(150);
+        expect((starts[i + 5] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(100);
       }
     });
 

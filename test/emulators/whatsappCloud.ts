@@ -458,6 +458,8 @@ export interface SentMessage {
   body: Record<string, unknown>;
   headers: IncomingHttpHeaders;
   at: Date;
+  /** The client had hung up (timed out) before the answer: Meta kept the message, the sender cannot know it did. */
+  unanswered: boolean;
 }
 
 export interface ReadReceipt {
@@ -651,7 +653,7 @@ export async function startWhatsAppEmulator(options: WhatsAppEmulatorOptions = {
     }
 
     const whatsappId = newWamid();
-    sent.push({ whatsappId, to, type: body['type'] as string, body, headers: request.headers, at });
+    sent.push({ whatsappId, to, type: body['type'] as string, body, headers: request.headers, at, unanswered: request.socket.destroyed || response.destroyed });
     for (const wake of [...waiters]) wake();
     answer(200, {
       messaging_product: 'whatsapp',
