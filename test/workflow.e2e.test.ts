@@ -78,7 +78,7 @@ describe('the six steps, end to end', () => {
       for (;;) {
         const update = await updated.next(5_000);
         if (update.data!.messageUpdated.id !== reply.sendReply.id) continue;
-        statuses.push(update.data!.messageUpdated.status);
+        statuses.push(String(update.data!.messageUpdated.status));
         if (update.data!.messageUpdated.status === until) return;
       }
     };

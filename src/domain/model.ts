@@ -13,7 +13,8 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export const CONVERSATION_STATUSES = ['QUEUED', 'ASSIGNED', 'RESOLVED'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
-export const MESSAGE_DIRECTIONS = ['INBOUND', 'OUTBOUND'] as const;
+/** INTERNAL: a note, which never leaves the desk. */
+export const MESSAGE_DIRECTIONS = ['INBOUND', 'OUTBOUND', 'INTERNAL'] as const;
 export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
 
 export const MESSAGE_AUTHORS = ['CUSTOMER', 'AGENT', 'SYSTEM', 'INTEGRATION'] as const;

@@ -60,14 +60,23 @@ export function conversationCursor(conversation: ConversationDoc, order: Convers
   return Buffer.from(JSON.stringify([new Date(value).getTime(), conversation._id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string, field: 'after' | 'before'): { value: Date; id: string } {
+/** The position a cursor names, or null when it is not one this list gave. */
+function positionOf(cursor: string): { value: Date; id: string } | null {
   try {
     const [time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     if (typeof time === 'number' && Number.isFinite(time) && typeof id === 'string' && id) return { value: new Date(time), id };
   } catch {
-    // reported below
+    // not base64url JSON: not ours
   }
-  throw badInput(`${field} is not a cursor from this list`, field);
+  return null;
+}
+
+export const isConversationCursor = (cursor: string): boolean => positionOf(cursor) !== null;
+
+function decodeCursor(cursor: string, field: 'after' | 'before'): { value: Date; id: string } {
+  const position = positionOf(cursor);
+  if (!position) throw badInput(`${field} is not a cursor from this list`, field);
+  return position;
 }
 
 export async function listConversations(deps: WorkflowDeps, query: ConversationQuery, order: ConversationOrder, page: CursorPage): Promise<ConversationDoc[]> {

@@ -109,8 +109,12 @@ export function createWorkflow(deps: WorkflowDeps) {
     reopen: (viewer: AgentDoc, conversationId: string) => reopenAsAgent(deps, viewer, conversationId),
     /** The conversation, or null when it does not exist or the viewer may not see it (one answer for both). */
     visibleConversation: (viewer: Viewer, conversationId: string) => findVisible(deps, viewer, conversationId),
-    /** The metrics query this viewer may run, or an error saying why not. */
-    authorizeMetrics: (viewer: Viewer, query: MetricsQuery) => authorizeMetrics(viewer, query),
+    /** The metrics query this viewer may run, or an error saying why not (an agent that does not exist is NOT_FOUND, not zeros). */
+    async authorizeMetrics(viewer: Viewer, query: MetricsQuery): Promise<MetricsQuery> {
+      const allowed = authorizeMetrics(viewer, query);
+      if (allowed.agentId && !(await deps.repos.agents.byId(allowed.agentId))) throw notFound('agent', allowed.agentId);
+      return allowed;
+    },
     transferConversation: (viewer: AgentDoc, conversationId: string, agentId: string, note: string | null) => transfer(deps, viewer, conversationId, agentId, note),
     releaseConversation: (viewer: AgentDoc, conversationId: string) => release(deps, viewer, conversationId),
     markConversationRead: (viewer: AgentDoc, conversationId: string) => markConversationRead(deps, viewer, conversationId),

@@ -21,7 +21,7 @@ export function deskMessage(input: DeskMessageInput): MessageDoc {
     _id: newId(input.now.getTime()),
     conversationId: input.conversation._id,
     customerId: input.conversation.customerId,
-    direction: 'OUTBOUND',
+    direction: isNote ? 'INTERNAL' : 'OUTBOUND',
     author: input.author,
     agentId: input.agentId ?? null,
     origin: input.origin ?? null,

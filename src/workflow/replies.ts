@@ -7,10 +7,12 @@ import * as transitions from './transitions.js';
 import { deskMessage } from './messageFactory.js';
 import { READ_QUEUE, queueOutbound } from './outbound.js';
 import { loadActionable } from './access.js';
-import { textProblem } from '../domain/text.js';
+import { characterCount, isBlank, textProblem } from '../domain/text.js';
 
-/** Meta's limit on a text body, in characters; notes share it. */
+/** Meta's limit on a text body, in characters. */
 export const MAX_TEXT = 4096;
+/** Notes never leave the desk, so Meta's limit is not theirs: this one only keeps a conversation readable. */
+export const MAX_NOTE_TEXT = 10_000;
 /** A CRM agent's display name is shown, not trusted: longer ones are cut rather than refused, so the reply still goes out. */
 const MAX_AUTHOR_NAME = 200;
 
@@ -94,7 +96,9 @@ export async function postIntegrationReply(deps: WorkflowDeps, plugin: string, c
 /** Internal: never sent to WhatsApp, never a first response. */
 export async function addNote(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, text: string): Promise<MessageDoc> {
   const conversation = await loadActionable(deps, viewer, conversationId);
-  checkText(text);
+  if (isBlank(text)) throw badInput('a note must not be empty or blank', 'text');
+  const length = characterCount(text);
+  if (length > MAX_NOTE_TEXT) throw badInput(`a note holds at most ${MAX_NOTE_TEXT} characters (notes stay in the desk); this one has ${length}`, 'text');
   const now = deps.clock.now();
   return transitions.addNote(deps, deskMessage({ conversation, author: 'AGENT', agentId: viewer._id, type: 'NOTE', text, now }), conversation);
 }

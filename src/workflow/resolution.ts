@@ -40,7 +40,12 @@ export async function reopenConversation(deps: WorkflowDeps, conversation: Conve
     if (error instanceof DuplicateKeyError) throw conflict('the customer already has another open conversation');
     throw error;
   }
-  if (!reopened) throw conflict('conversation changed while reopening: try again');
+  if (!reopened) {
+    // Someone reopened it first: reopening twice is harmless, like resolving twice.
+    const current = await deps.repos.conversations.byId(conversation._id);
+    if (current && current.status !== 'RESOLVED') return current;
+    throw conflict('conversation changed while reopening: try again');
+  }
   return (await assignByPolicy(deps, reopened, { preferredAgentId: reopened.previousAssigneeId })) ?? reopened;
 }
 
@@ -51,7 +56,8 @@ export async function reopenAsAgent(deps: WorkflowDeps, viewer: AgentDoc, conver
     if (found && (viewer.role === 'ADMIN' || found.assigneeId === viewer._id || found.previousAssigneeId === viewer._id)) return found;
     throw error;
   });
-  if (conversation.status !== 'RESOLVED') throw conflict(`conversation is ${conversation.status}, not RESOLVED`);
+  // Already open (reopened by someone else, or by a retried request): the current state, no second REOPENED event.
+  if (conversation.status !== 'RESOLVED') return conversation;
   return reopenConversation(deps, conversation, viewer._id);
 }
 

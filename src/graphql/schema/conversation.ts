@@ -1,15 +1,16 @@
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
+import type { ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { MessageDoc } from '../../domain/model.js';
 import type { AgentDoc, ConversationDoc, CustomerDoc } from '../../domain/model.js';
 import { unauthenticated } from '../../domain/errors.js';
 import { serviceWindowExpiresAt } from '../../domain/serviceWindow.js';
 import { CONVERSATION_CHANGE_TYPES } from '../../domain/events.js';
 import type { DomainEventType } from '../../events/types.js';
-import { conversationCursor } from '../../workflow/inbox.js';
+import { conversationCursor, isConversationCursor } from '../../workflow/inbox.js';
 import { phoneOf } from '../../domain/phone.js';
 import { ACTOR_TYPES, TIMELINE_KINDS, type TimelineEntry } from '../../workflow/timeline.js';
 import type { ConversationOrder as Order } from '../../store/repositories/conversations.js';
 import { builder } from '../builder.js';
+import { cursorConnection, isIdCursor, PAGE_SIZES, pageSizeExtensions, pageSizeText } from '../paging.js';
 import type { GraphQLContext } from '../context.js';
 import { Agent } from './agent.js';
 import { ConversationStatusEnum } from './enums.js';
@@ -37,12 +38,15 @@ Customer.implement({
       {
         type: Conversation,
         authScopes: { authenticated: true },
-        description: 'Their conversations that you can see, most recently opened first; 25 per page unless asked, at most 100.',
+        description: `Their conversations that you can see, most recently opened first; ${pageSizeText(PAGE_SIZES.conversations)}.`,
+        extensions: pageSizeExtensions(PAGE_SIZES.conversations),
         resolve: async (c, args, ctx) => {
           const { workflow } = ctx.services;
           const query = await workflow.inbox(signedIn(ctx), { customerId: c._id });
-          const page = await resolveCursorConnection(
-            { args, toCursor: (conversation: ConversationDoc) => conversationCursor(conversation, 'OPENED'), defaultSize: 25, maxSize: 100 },
+          const page = await cursorConnection(
+            args,
+            PAGE_SIZES.conversations,
+            { toCursor: (conversation: ConversationDoc) => conversationCursor(conversation, 'OPENED'), isCursor: isConversationCursor },
             (p: ResolveCursorConnectionArgs) => workflow.conversationPage(query, 'OPENED', p),
           );
           return Object.assign(page, { totalCount: () => ctx.services.repos.conversations.count(query) });
@@ -139,9 +143,10 @@ Conversation.implement({
     messages: t.connection(
       {
         type: Message,
-        description: 'Oldest first; 50 per page unless asked, at most 200.',
+        description: `Oldest first (last: n gives the latest n); ${pageSizeText(PAGE_SIZES.messages)}. Notes included.`,
+        extensions: pageSizeExtensions(PAGE_SIZES.messages),
         resolve: (c, args, ctx) =>
-          resolveCursorConnection({ args, toCursor: (m: MessageDoc) => m._id, defaultSize: 50, maxSize: 200 }, (page: ResolveCursorConnectionArgs) =>
+          cursorConnection(args, PAGE_SIZES.messages, { toCursor: (m: MessageDoc) => m._id, isCursor: isIdCursor }, (page: ResolveCursorConnectionArgs) =>
             ctx.services.repos.messages.page(c._id, page),
           ),
       },
@@ -168,9 +173,10 @@ Conversation.implement({
     labels: t.stringList({ resolve: (c) => c.labels ?? [] }),
     events: t.connection({
       type: ConversationEvent,
-      description: 'The timeline: opened, assigned, transferred, released, resolved, reopened, rated, commented. Oldest first; 50 per page unless asked, at most 200.',
+      description: `The timeline: opened, assigned, transferred, released, resolved, reopened, rated, commented. Oldest first; ${pageSizeText(PAGE_SIZES.events)}.`,
+      extensions: pageSizeExtensions(PAGE_SIZES.events),
       resolve: (c, args, ctx) =>
-        resolveCursorConnection({ args, toCursor: (e: TimelineEntry) => e.id, defaultSize: 50, maxSize: 200 }, (page: ResolveCursorConnectionArgs) =>
+        cursorConnection(args, PAGE_SIZES.events, { toCursor: (e: TimelineEntry) => e.id, isCursor: isIdCursor }, (page: ResolveCursorConnectionArgs) =>
           ctx.services.workflow.timeline(c._id, page),
         ),
     }, { name: 'ConversationEventConnection' }, { name: 'ConversationEventEdge' }),
@@ -245,7 +251,8 @@ builder.queryFields((t) => ({
       type: Conversation,
       authScopes: { authenticated: true },
       description:
-        'The inbox, newest activity first unless orderBy says otherwise; 25 per page unless asked, at most 100. Agents see their own conversations, the ones they handled before, and the queue; admins see all.',
+        `The inbox, newest activity first unless orderBy says otherwise (ties: newest id first); ${pageSizeText(PAGE_SIZES.conversations)}. Agents see their own conversations, the ones they handled before, and the queue; admins see all.`,
+      extensions: pageSizeExtensions(PAGE_SIZES.conversations),
       args: {
         filter: t.arg({ type: ConversationFilter }),
         orderBy: t.arg({ type: ConversationOrderEnum, defaultValue: 'LAST_ACTIVITY' }),
@@ -261,8 +268,10 @@ builder.queryFields((t) => ({
           unread: args.filter?.unread ?? null,
         });
         const order: Order = args.orderBy ?? 'LAST_ACTIVITY';
-        const page = await resolveCursorConnection(
-          { args, toCursor: (c: ConversationDoc) => conversationCursor(c, order), defaultSize: 25, maxSize: 100 },
+        const page = await cursorConnection(
+          args,
+          PAGE_SIZES.conversations,
+          { toCursor: (c: ConversationDoc) => conversationCursor(c, order), isCursor: isConversationCursor },
           (p: ResolveCursorConnectionArgs) => workflow.conversationPage(query, order, p),
         );
         return Object.assign(page, { totalCount: () => ctx.services.repos.conversations.count(query) });
@@ -314,7 +323,7 @@ builder.mutationFields((t) => ({
   }),
   addNote: t.withAuth({ authenticated: true }).field({
     type: Message,
-    description: 'An internal note: never sent to the customer.',
+    description: 'An internal note: never sent to the customer (type NOTE, direction INTERNAL, status null). At most 10,000 characters.',
     args: { conversationId: t.arg.id({ required: true }), text: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.workflow.addNote(ctx.viewer, String(args.conversationId), args.text),
   }),

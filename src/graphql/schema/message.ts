@@ -58,7 +58,12 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
   fields: (t) => ({
     id: t.exposeID('_id'),
     conversationId: t.exposeID('conversationId'),
-    direction: t.expose('direction', { type: MessageDirectionEnum }),
+    direction: t.field({
+      type: MessageDirectionEnum,
+      description: 'INBOUND from the customer, OUTBOUND to them, INTERNAL for notes (they never leave the desk).',
+      // Notes stored before INTERNAL existed say OUTBOUND.
+      resolve: (m) => (m.type === 'NOTE' ? 'INTERNAL' : m.direction),
+    }),
     author: t.expose('author', { type: MessageAuthorEnum }),
     agent: t.field({
       type: Agent,
@@ -84,7 +89,12 @@ export const Message = builder.objectRef<MessageDoc>('Message').implement({
       },
     }),
     payload: t.field({ type: 'JSON', nullable: true, description: 'The type-specific object (interactive, location, contacts, template, or the raw unsupported message).', resolve: (m) => m.payload }),
-    status: t.expose('status', { type: DeliveryStatusEnum }),
+    status: t.field({
+      type: DeliveryStatusEnum,
+      nullable: true,
+      description: 'Delivery state: RECEIVED for customer messages; QUEUED, SENT, DELIVERED, READ or FAILED for what the desk sends; null for notes, which are not delivered anywhere.',
+      resolve: (m) => (m.type === 'NOTE' ? null : m.status),
+    }),
     statusAt: t.field({ type: 'DateTime', resolve: (m) => m.statusAt }),
     error: t.field({ type: MessageErrorType, nullable: true, resolve: (m) => m.error }),
     whatsappId: t.exposeString('whatsappId', { nullable: true }),

@@ -78,7 +78,7 @@ builder.queryFields((t) => ({
       'Admins: anyone (agentId optional), ranges up to 366 days. Agents: only themselves, ranges up to 93 days. Its own, smaller rate budget (METRICS_QUERIES_PER_MINUTE per viewer).',
     args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }), agentId: t.arg.id() },
     resolve: async (_root, args, ctx) => {
-      const query = ctx.services.workflow.authorizeMetrics(ctx.viewer, { from: args.from, to: args.to, agentId: args.agentId ? String(args.agentId) : null });
+      const query = await ctx.services.workflow.authorizeMetrics(ctx.viewer, { from: args.from, to: args.to, agentId: args.agentId ? String(args.agentId) : null });
       return (await ctx.services.metrics(query, ctx.viewer._id)) as SupportMetrics;
     },
   }),

@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../../jobs/port.js';
 import type { IntegrationStatus } from '../context.js';
+import { notFound } from '../../domain/errors.js';
 import { builder } from '../builder.js';
 
 const IntegrationStatusEnum = builder.enumType('IntegrationHealth', { values: ['OK', 'DEGRADED', 'FAILING'] as const });
@@ -53,9 +54,13 @@ builder.mutationFields((t) => ({
   }),
   retryIntegration: t.field({
     type: 'Int',
-    description: "Re-queues an integration's dead deliveries; returns how many.",
+    description: "Re-queues an integration's dead deliveries; returns how many. NOT_FOUND when no integration of that name is loaded.",
     authScopes: { admin: true },
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.retryIntegration(args.name),
+    resolve: async (_root, args, ctx) => {
+      const loaded = await ctx.services.integrations();
+      if (!loaded.some((i) => i.name === args.name)) throw notFound('integration', args.name);
+      return ctx.services.retryIntegration(args.name);
+    },
   }),
 }));

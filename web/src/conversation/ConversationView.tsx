@@ -99,12 +99,14 @@ const EarlierMessages = graphql(`
   }
 `);
 
-const STATUS_ORDER: Record<MessageViewFragment['status'], number> = { RECEIVED: 0, QUEUED: 1, SENT: 2, DELIVERED: 3, READ: 4, FAILED: 5 };
+const STATUS_ORDER: Record<NonNullable<MessageViewFragment['status']>, number> = { RECEIVED: 0, QUEUED: 1, SENT: 2, DELIVERED: 3, READ: 4, FAILED: 5 };
 
 /** Statuses only move forward: a mutation's answer may arrive after the status event it caused. */
 function newer(known: MessageViewFragment | undefined, incoming: MessageViewFragment): MessageViewFragment {
   if (!known) return incoming;
   // Meta's status times have whole seconds and may precede the send's own time, so order by status, as the desk does.
+  // Notes have no status (null) and never change.
+  if (!known.status || !incoming.status) return incoming;
   return STATUS_ORDER[known.status] > STATUS_ORDER[incoming.status] ? { ...incoming, status: known.status, statusAt: known.statusAt, error: known.error } : incoming;
 }
 

@@ -6,7 +6,7 @@ import { memo } from 'react';
 import type { MessageViewFragment } from '../gql/graphql';
 import { clockTime } from '../time';
 
-const TICKS: Partial<Record<MessageViewFragment['status'], { mark: string; label: string }>> = {
+const TICKS: Partial<Record<NonNullable<MessageViewFragment['status']>, { mark: string; label: string }>> = {
   QUEUED: { mark: '🕓', label: 'Queued' },
   SENT: { mark: '✓', label: 'Sent' },
   DELIVERED: { mark: '✓✓', label: 'Delivered' },
@@ -22,8 +22,8 @@ export function DeliveryTicks({ message }: { message: MessageViewFragment }) {
       </span>
     );
   }
-  const tick = TICKS[message.status];
-  if (!tick) return null;
+  const tick = message.status ? TICKS[message.status] : undefined;
+  if (!tick || !message.status) return null;
   return (
     <span className={`tick tick-${message.status.toLowerCase()}`} role="img" aria-label={tick.label} title={tick.label}>
       {tick.mark}
