@@ -115,7 +115,8 @@ const envSchema = z.object({
   GRAPHQL_INTROSPECTION: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
   GRAPHQL_MAX_DEPTH: positiveInt(12),
   GRAPHQL_MAX_ALIASES: positiveInt(20),
-  GRAPHQL_MAX_COST: positiveInt(100000),
+  // Objects a query may load, counted by src/graphql/queryCost.ts: an inbox of 25 rows with 30 messages each costs about 3,300.
+  GRAPHQL_MAX_COST: positiveInt(10000),
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(1200),
   AUTH_FAILURES_PER_IP: positiveInt(20),

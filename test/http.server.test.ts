@@ -502,11 +502,12 @@ describe('malformed requests', () => {
     expect(aliased.status).toBe(400);
     expect(aliased.errors?.[0]).toMatchObject({ message: expect.stringMatching(/alias/i), extensions: { code: 'BAD_USER_INPUT' } });
 
-    const cheap = await start({ GRAPHQL_MAX_COST: '12' });
-    expect((await gql(cheap.url, '{ node { id } transport }')).status).toBe(200);
+    // Cost counts the objects a query may load (src/graphql/queryCost.ts): here one per node.
+    const cheap = await start({ GRAPHQL_MAX_COST: '2' });
+    expect((await gql(cheap.url, '{ node { id child { id } } transport }')).status).toBe(200);
     const costly = await gql(cheap.url, '{ node { id child { id child { id } } } transport contextKeys }');
     expect(costly.status).toBe(400);
-    expect(costly.errors?.[0]).toMatchObject({ message: expect.stringMatching(/cost/i), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(costly.errors?.[0]).toMatchObject({ message: expect.stringMatching(/limit of 2/), extensions: { code: 'QUERY_TOO_COMPLEX', cost: 3, maxCost: 2 } });
   });
 
   it('refuses introspection when it is switched off, and allows it when on', async () => {

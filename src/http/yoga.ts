@@ -1,5 +1,5 @@
 // The GraphQL engine shared by both transports: one yoga instance whose
-// envelop plugins (query-cost armor, introspection switch, error masking,
+// envelop plugins (armor's limits, the desk's query cost, introspection switch, error masking,
 // request-error normalisation) run for HTTP requests and for graphql-ws
 // operations alike.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -8,6 +8,7 @@ import { createYoga, isAsyncIterable, type CORSOptions, type Plugin, type YogaLo
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { AgentDoc } from '../domain/model.js';
+import { useQueryCost } from '../graphql/queryCost.js';
 
 export type Transport = 'http' | 'ws';
 
@@ -150,12 +151,14 @@ export function createGraphqlYoga(options: GraphqlYogaOptions): GraphqlYoga {
       EnvelopArmorPlugin({
         maxDepth: { n: graphql.maxDepth },
         maxAliases: { n: graphql.maxAliases },
-        costLimit: { maxCost: graphql.maxCost },
+        // The desk counts cost itself (src/graphql/queryCost.ts): by page sizes, not by depth.
+        costLimit: { enabled: false },
         maxDirectives: { n: MAX_DIRECTIVES },
         maxTokens: { n: MAX_TOKENS },
         // "Did you mean …?" hints map the schema for anyone probing it.
         blockFieldSuggestion: { enabled: isProduction },
       }),
+      useQueryCost({ maxCost: graphql.maxCost }),
       useIntrospectionSwitch(graphql.introspection),
       useRequestErrorsAsBadUserInput(),
     ],
