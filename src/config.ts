@@ -105,7 +105,7 @@ const envSchema = z.object({
   SURVEY_TEMPLATE_NAME: optionalString,
   SURVEY_TEMPLATE_LANGUAGE: z.preprocess(emptyAsUndefined, z.string().default('en_US')),
   SURVEY_COMMENT_WINDOW: duration('10m'),
-  SURVEY_THANKS_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thank you for your feedback!')),
+  SURVEY_THANKS_TEXT: z.preprocess(emptyAsUndefined, z.string().default("Thank you for your feedback! Anything you'd like to add? Just reply with a comment.")),
 
   PLUGINS: z.preprocess(emptyAsUndefined, z.string().default('')),
   PLUGIN_ATTEMPTS: positiveInt(15),

@@ -36,6 +36,7 @@ import { enqueueMediaDownload, mediaFor, recoverMediaDownloads, registerMedia, s
 import { receiveTemplateStatus, registerTemplates, scheduleTemplateSync, sendTemplate, syncTemplates, type TemplateStatusInput } from './templates.js';
 import { reopenAsAgent, reopenConversation, requireConversation, resolveAsAgent, resolveConversation } from './resolution.js';
 import { keyedSerializer } from './serial.js';
+import { feedbackHistory } from './feedback.js';
 import { ingestStatus, type StatusInput } from './statuses.js';
 
 export type { WorkflowDeps } from './deps.js';
@@ -132,6 +133,8 @@ export function createWorkflow(deps: WorkflowDeps) {
       if (viewer.role === 'ADMIN') return customer;
       return (await deps.repos.conversations.count(await inboxQuery(deps, viewer, { customerId }))) > 0 ? customer : null;
     },
+    /** Every cycle's survey answer, oldest first. */
+    feedbackHistory: (conversationId: string) => feedbackHistory(deps, conversationId),
     async timeline(conversationId: string, page: CursorPage): Promise<TimelineEntry[]> {
       const entries = await deps.repos.eventLog.page(conversationId, TIMELINE_EVENT_TYPES, page);
       return entries.map(toTimelineEntry).filter((entry): entry is TimelineEntry => entry !== null);

@@ -6,6 +6,7 @@ import { serviceWindowExpiresAt } from '../../domain/serviceWindow.js';
 import { CONVERSATION_CHANGE_TYPES } from '../../domain/events.js';
 import type { DomainEventType } from '../../events/types.js';
 import { conversationCursor, isConversationCursor } from '../../workflow/inbox.js';
+import { currentFeedback, type CycleFeedback } from '../../workflow/feedback.js';
 import { phoneOf } from '../../domain/phone.js';
 import { ACTOR_TYPES, TIMELINE_KINDS, type TimelineEntry } from '../../workflow/timeline.js';
 import type { ConversationOrder as Order } from '../../store/repositories/conversations.js';
@@ -57,11 +58,13 @@ Customer.implement({
   }),
 });
 
-const Feedback = builder.objectRef<NonNullable<ConversationDoc['feedback']>>('Feedback').implement({
+const Feedback = builder.objectRef<CycleFeedback>('Feedback').implement({
+  description: "The customer's answer to one cycle's survey.",
   fields: (t) => ({
+    cycle: t.exposeInt('cycle', { description: 'The cycle (opening or reopening) that was rated.' }),
     score: t.exposeInt('score', { description: '1 (very poor) to 5 (excellent).' }),
-    comment: t.exposeString('comment', { nullable: true }),
-    receivedAt: t.field({ type: 'DateTime', resolve: (f) => f.receivedAt }),
+    comment: t.exposeString('comment', { nullable: true, description: 'What the customer wrote after rating, when they did (the thank-you message invites it).' }),
+    receivedAt: t.field({ type: 'DateTime', description: 'When the rating arrived.', resolve: (f) => f.receivedAt }),
   }),
 });
 
@@ -180,7 +183,17 @@ Conversation.implement({
           ctx.services.workflow.timeline(c._id, page),
         ),
     }, { name: 'ConversationEventConnection' }, { name: 'ConversationEventEdge' }),
-    feedback: t.field({ type: Feedback, nullable: true, resolve: (c) => c.feedback }),
+    feedback: t.field({
+      type: Feedback,
+      nullable: true,
+      description: "The current cycle's rating and comment; null until the customer rates this cycle (a reopened conversation starts without one).",
+      resolve: (c) => currentFeedback(c),
+    }),
+    feedbackHistory: t.field({
+      type: [Feedback],
+      description: "Every cycle's rating and comment, oldest first.",
+      resolve: (c, _args, ctx) => ctx.services.workflow.feedbackHistory(c._id),
+    }),
     survey: t.field({ type: Survey, nullable: true, resolve: (c) => c.survey }),
     externalLinks: t.field({ type: [ExternalLink], resolve: (c) => c.externalLinks }),
   }),
