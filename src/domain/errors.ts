@@ -1,6 +1,7 @@
-// Errors a user can act on. They are GraphQLErrors carrying extensions.code,
-// so the API shows them as they are while anything unexpected stays masked.
-import { GraphQLError } from 'graphql';
+// Errors a user can act on, each with a stable code. The domain knows nothing
+// of GraphQL: the API edge (src/graphql/errors.ts) shows a DeskError as a
+// GraphQL error with extensions.code, while anything unexpected stays masked.
+// Plugins and the job runners read `code` directly.
 
 export type DeskErrorCode =
   | 'UNAUTHENTICATED'
@@ -14,14 +15,18 @@ export type DeskErrorCode =
   | 'UNAVAILABLE'
   | 'QUERY_TOO_COMPLEX';
 
-export class DeskError extends GraphQLError {
+export class DeskError extends Error {
+  /** What a client may read besides the code (a `field` to highlight, `retryAfter` seconds, …). */
+  readonly details: Readonly<Record<string, unknown>>;
+
   constructor(
     readonly code: DeskErrorCode,
     message: string,
-    extra: Record<string, unknown> = {},
+    details: Record<string, unknown> = {},
   ) {
-    // The name stays 'GraphQLError': yoga recognises errors to show (not mask) by it.
-    super(message, { extensions: { code, ...extra } });
+    super(message);
+    this.name = 'DeskError';
+    this.details = details;
   }
 }
 

@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { AgentDoc } from '../domain/model.js';
 import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
+import { deskErrorAsGraphQL, isDeliberateGraphQLError } from '../graphql/errors.js';
 import { parseBearer } from './bearer.js';
 import { startHeartbeat } from './wsHeartbeat.js';
 import type { AuthFailureBudget } from './authFailures.js';
@@ -184,10 +185,9 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
 
   /** What a client may read of an error: GraphQL errors as they are, anything unexpected masked and logged. */
   function presentable(error: unknown): GraphQLError {
-    if (error instanceof GraphQLError) {
-      const cause = error.originalError;
-      if (cause == null || cause instanceof GraphQLError) return error;
-    }
+    const shown = deskErrorAsGraphQL(error);
+    if (shown) return shown;
+    if (isDeliberateGraphQLError(error)) return error;
     log.error({ err: error }, 'graphql-ws operation failed');
     return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   }

@@ -4,11 +4,12 @@
 // operations alike.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
-import { createYoga, isAsyncIterable, type CORSOptions, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, isAsyncIterable, maskError, type CORSOptions, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { AgentDoc } from '../domain/model.js';
 import { useQueryCost } from '../graphql/queryCost.js';
+import { deskErrorAsGraphQL, isDeliberateGraphQLError } from '../graphql/errors.js';
 
 export type Transport = 'http' | 'ws';
 
@@ -55,8 +56,7 @@ const REQUEST_ERROR_CODES = new Set(['BAD_REQUEST', 'GRAPHQL_PARSE_FAILED', 'GRA
 export function isRequestError(error: GraphQLError): boolean {
   const code = error.extensions?.['code'];
   if (typeof code === 'string') return REQUEST_ERROR_CODES.has(code);
-  const cause = error.originalError;
-  return (cause == null || cause instanceof GraphQLError) && error.extensions?.['unexpected'] !== true;
+  return isDeliberateGraphQLError(error) && error.extensions?.['unexpected'] !== true;
 }
 
 /** Restates a request error with the contract's code, keeping yoga's finer code as `reason`. */
@@ -139,9 +139,10 @@ export function createGraphqlYoga(options: GraphqlYogaOptions): GraphqlYoga {
     // check re-streams the whole body and costs seconds on a 3 MB request.
     maxRequestBodySize: false,
     logging: yogaLogger(options.logger.child({ component: 'graphql' })),
-    // Unexpected errors reach clients as "Unexpected error." in every
-    // environment; their detail goes to the log (yoga logs what it masks).
-    maskedErrors: { isDev: false },
+    // A DeskError is shown with its code; unexpected errors reach clients as
+    // "Unexpected error." in every environment, their detail goes to the log
+    // (yoga logs what it masks).
+    maskedErrors: { isDev: false, maskError: (error, message, isDev) => deskErrorAsGraphQL(error) ?? maskError(error, message, isDev) },
     context: ({ req }) => {
       const principal = options.principalOf(req);
       if (!principal) throw new Error('GraphQL request reached yoga without a settled principal');
