@@ -2,6 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  buttonsMessage,
   classifyError,
   createCloudApiClient,
   isRetryable,
@@ -25,6 +26,8 @@ const CUSTOMER = '16505551234';
 
 let wa: WhatsAppEmulator;
 let client: CloudApiClient;
+/** Reply buttons go out through sendMessage (the desk itself sends lists; buttons stay a builder). */
+const sendButtons = async (...args: Parameters<typeof buttonsMessage>) => client.sendMessage(buttonsMessage(...args));
 const clientFor = (overrides: Partial<CloudApiClientOptions> = {}) =>
   createCloudApiClient({ apiUrl: wa.url, phoneNumberId: wa.phoneNumberId, accessToken: wa.accessToken, timeoutMs: 2000, ...overrides });
 
@@ -77,7 +80,7 @@ describe('request bodies, as in test/fixtures/whatsapp/send-*.json', () => {
 
   it('reply buttons: exactly send-buttons-request.json', async () => {
     const expected = await reference('send-buttons-request.json');
-    await client.sendButtons(CUSTOMER, 'How would you rate the help you received today?', [
+    await sendButtons(CUSTOMER, 'How would you rate the help you received today?', [
       { id: 'survey-good', title: 'Good' },
       { id: 'survey-okay', title: 'Okay' },
       { id: 'survey-bad', title: 'Bad' },
@@ -86,7 +89,7 @@ describe('request bodies, as in test/fixtures/whatsapp/send-*.json', () => {
   });
 
   it('reply buttons with header, footer and reply context', async () => {
-    await client.sendButtons(CUSTOMER, 'Pick one', [{ id: 'a', title: 'A' }], { header: 'Survey', footer: 'Thanks!', replyTo: 'wamid.q' });
+    await sendButtons(CUSTOMER, 'Pick one', [{ id: 'a', title: 'A' }], { header: 'Survey', footer: 'Thanks!', replyTo: 'wamid.q' });
     expect(wa.sent[0]!.body).toMatchObject({
       context: { message_id: 'wamid.q' },
       interactive: { type: 'button', header: { type: 'text', text: 'Survey' }, body: { text: 'Pick one' }, footer: { text: 'Thanks!' } },
@@ -162,15 +165,15 @@ describe("Meta's limits, checked before any call", () => {
     ['blank text', () => client.sendText(CUSTOMER, '  \n '), 'body', /must not be empty/],
     ['text of 4097 characters', () => client.sendText(CUSTOMER, 'x'.repeat(4097)), 'body', /4097 characters; WhatsApp allows at most 4096/],
     ['no recipient', () => client.sendText('', 'hi'), 'to', /recipient must not be empty/],
-    ['no buttons', () => client.sendButtons(CUSTOMER, 'Pick', []), 'buttons', /1 to 3 buttons; got 0/],
-    ['four buttons', () => client.sendButtons(CUSTOMER, 'Pick', [button('a'), button('b'), button('c'), button('d')]), 'buttons', /1 to 3 buttons; got 4/],
-    ['a 21-character button title', () => client.sendButtons(CUSTOMER, 'Pick', [button('a', 'x'.repeat(21))]), 'buttons[0].title', /Button 1's title has 21 characters; WhatsApp allows at most 20/],
-    ['an empty button title', () => client.sendButtons(CUSTOMER, 'Pick', [button('a'), button('b', '')]), 'buttons[1].title', /Button 2's title must not be empty/],
-    ['duplicate button titles', () => client.sendButtons(CUSTOMER, 'Pick', [button('a', 'Same'), button('b', 'Same')]), 'buttons.title[1]', /"Same" is used twice/],
-    ['duplicate button ids', () => client.sendButtons(CUSTOMER, 'Pick', [button('a', 'One'), button('a', 'Two')]), 'buttons.id[1]', /"a" is used twice/],
-    ['a 257-character button id', () => client.sendButtons(CUSTOMER, 'Pick', [button('i'.repeat(257), 'ok')]), 'buttons[0].id', /257 characters; WhatsApp allows at most 256/],
-    ['a button body of 1025 characters', () => client.sendButtons(CUSTOMER, 'b'.repeat(1025), [button('a')]), 'body', /1025 characters; WhatsApp allows at most 1024/],
-    ['a 61-character header', () => client.sendButtons(CUSTOMER, 'Pick', [button('a')], { header: 'h'.repeat(61) }), 'header', /at most 60/],
+    ['no buttons', () => sendButtons(CUSTOMER, 'Pick', []), 'buttons', /1 to 3 buttons; got 0/],
+    ['four buttons', () => sendButtons(CUSTOMER, 'Pick', [button('a'), button('b'), button('c'), button('d')]), 'buttons', /1 to 3 buttons; got 4/],
+    ['a 21-character button title', () => sendButtons(CUSTOMER, 'Pick', [button('a', 'x'.repeat(21))]), 'buttons[0].title', /Button 1's title has 21 characters; WhatsApp allows at most 20/],
+    ['an empty button title', () => sendButtons(CUSTOMER, 'Pick', [button('a'), button('b', '')]), 'buttons[1].title', /Button 2's title must not be empty/],
+    ['duplicate button titles', () => sendButtons(CUSTOMER, 'Pick', [button('a', 'Same'), button('b', 'Same')]), 'buttons.title[1]', /"Same" is used twice/],
+    ['duplicate button ids', () => sendButtons(CUSTOMER, 'Pick', [button('a', 'One'), button('a', 'Two')]), 'buttons.id[1]', /"a" is used twice/],
+    ['a 257-character button id', () => sendButtons(CUSTOMER, 'Pick', [button('i'.repeat(257), 'ok')]), 'buttons[0].id', /257 characters; WhatsApp allows at most 256/],
+    ['a button body of 1025 characters', () => sendButtons(CUSTOMER, 'b'.repeat(1025), [button('a')]), 'body', /1025 characters; WhatsApp allows at most 1024/],
+    ['a 61-character header', () => sendButtons(CUSTOMER, 'Pick', [button('a')], { header: 'h'.repeat(61) }), 'header', /at most 60/],
     ['a 21-character list label', () => client.sendList(CUSTOMER, 'Pick', 'l'.repeat(21), [{ rows: rows(1) }]), 'buttonLabel', /at most 20/],
     ['11 rows across sections', () => client.sendList(CUSTOMER, 'Pick', 'Open', [{ title: 'A', rows: rows(6, 'a') }, { title: 'B', rows: rows(5, 'b') }]), 'sections', /1 to 10 rows in total.*got 11/],
     ['11 sections', () => client.sendList(CUSTOMER, 'Pick', 'Open', Array.from({ length: 11 }, (_, i) => ({ title: `S${i}`, rows: rows(1, `s${i}`) }))), 'sections', /1 to 10 sections; got 11/],
@@ -200,7 +203,7 @@ describe("Meta's limits, checked before any call", () => {
     await client.sendText(CUSTOMER, 'x'.repeat(4096));
     // Characters, not UTF-16 units: 4096 emoji are 4096 characters.
     await client.sendText(CUSTOMER, '👍'.repeat(4096));
-    await client.sendButtons(CUSTOMER, 'b'.repeat(1024), [button('i'.repeat(256), 't'.repeat(20)), button('b', 'Two'), button('c', 'Three')], {
+    await sendButtons(CUSTOMER, 'b'.repeat(1024), [button('i'.repeat(256), 't'.repeat(20)), button('b', 'Two'), button('c', 'Three')], {
       header: 'h'.repeat(60),
       footer: 'f'.repeat(60),
     });

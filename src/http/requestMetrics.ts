@@ -1,10 +1,9 @@
-// Prometheus exposition and the per-request duration histogram. The route
-// label is the route pattern (`/plugins/:name/events`), never the raw URL, so
-// the label set stays bounded whatever clients send.
+// The per-request duration histogram (the /metrics route itself is in
+// metricsRoute.ts). The route label is the route pattern
+// (`/plugins/:name/events`), never the raw URL, so the label set stays bounded
+// whatever clients send.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Histogram, Registry } from 'prom-client';
-import { sameSecret } from '../whatsapp/signature.js';
-import { parseBearer } from './bearer.js';
+import type { Histogram } from 'prom-client';
 
 export type HttpRequestDuration = Histogram<'method' | 'route' | 'status_code'>;
 
@@ -20,21 +19,4 @@ export function observeRequestDurations(app: FastifyInstance, histogram: HttpReq
     );
     request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
-}
-
-/** `token`: METRICS_TOKEN; when set, scrapers must send `Authorization: Bearer <token>`. */
-export function metricsRoute(registry: Registry, token: string | null = null) {
-  return async function metrics(app: FastifyInstance) {
-    app.get('/metrics', async (request, reply) => {
-      if (token !== null) {
-        const credentials = parseBearer(request.headers.authorization);
-        if (credentials.kind !== 'bearer' || !sameSecret(credentials.token, token)) {
-          reply.header('www-authenticate', 'Bearer realm="metrics"');
-          return reply.status(401).send({ statusCode: 401, error: 'Unauthorized', message: 'METRICS_TOKEN is required: send Authorization: Bearer <METRICS_TOKEN>' });
-        }
-      }
-      const body = await registry.metrics();
-      return reply.type(registry.contentType).send(body);
-    });
-  };
 }

@@ -22,7 +22,8 @@ import { healthRoutes, SHUTTING_DOWN } from './health.js';
 import { createAuthFailureBudget } from './authFailures.js';
 import { connectionCeiling, openFileLimit } from './openFiles.js';
 import { createGraphqlRateLimiter } from './rateLimit.js';
-import { metricsRoute, observeRequestDurations, type HttpRequestDuration } from './requestMetrics.js';
+import { metricsRoute } from './metricsRoute.js';
+import { observeRequestDurations, type HttpRequestDuration } from './requestMetrics.js';
 import { createGraphqlYoga, type Principal, type Transport } from './yoga.js';
 
 /** Largest request body on any route, and largest graphql-ws message. */
@@ -38,7 +39,7 @@ const READY_TIMEOUT_MS = 5_000;
 /**
  * A group of routes, registered as its own Fastify plugin (encapsulated
  * scope). It may add content-type parsers there — e.g. a raw-body parser for
- * signature checks, see `acceptRawBody` — without touching any other route.
+ * signature checks (src/whatsapp/routes.ts) — without touching any other route.
  */
 export type RouteGroup = (app: FastifyInstance) => void | Promise<void>;
 
@@ -63,8 +64,6 @@ export interface HttpServerOptions {
   subscriptionHub?: SubscriptionHub;
   /** graphql-ws's limits, when not the defaults (tests shrink them). */
   wsLimits?: Pick<GraphqlWsOptions, 'slowSubscriberBytes' | 'heartbeatMs' | 'maxOperationsPerSocket'>;
-  /** Runs last in close(), after HTTP and WebSocket traffic has stopped. */
-  onClose?: () => Promise<void>;
 }
 
 export interface HttpServer {
@@ -74,7 +73,7 @@ export interface HttpServer {
   /**
    * Graceful stop: not-ready at once, new connections refused, in-flight
    * requests finished (sockets destroyed after shutdownTimeoutMs), graphql-ws
-   * sockets closed with 1001, then onClose. Safe to call more than once.
+   * sockets closed with 1001. Safe to call more than once.
    */
   close(): Promise<void>;
   activeSubscriptions(): number;
@@ -228,7 +227,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           clearTimeout(deadline);
         }
         await yoga.dispose();
-        await options.onClose?.();
         logger.info('HTTP server closed');
       })();
       return closed;

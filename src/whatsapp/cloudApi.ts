@@ -367,7 +367,6 @@ export interface CloudApiClient {
   /** Sends a body built by textMessage / buttonsMessage / listMessage / templateMessage. */
   sendMessage(message: OutboundMessage): Promise<SendResult>;
   sendText(to: string, body: string, options?: ReplyOptions & { previewUrl?: boolean }): Promise<SendResult>;
-  sendButtons(to: string, body: string, buttons: ReplyButton[], options?: InteractiveOptions): Promise<SendResult>;
   sendList(to: string, body: string, buttonLabel: string, sections: ListSection[], options?: InteractiveOptions): Promise<SendResult>;
   sendTemplate(to: string, name: string, language: string, components?: unknown[], options?: ReplyOptions): Promise<SendResult>;
   /** Shows the customer's message (and those before it) as read: blue ticks. */
@@ -546,7 +545,6 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
   return {
     sendMessage,
     sendText: async (to, body, opts) => sendMessage(textMessage(to, body, opts)),
-    sendButtons: async (to, body, buttons, opts) => sendMessage(buttonsMessage(to, body, buttons, opts)),
     sendList: async (to, body, label, sections, opts) => sendMessage(listMessage(to, body, label, sections, opts)),
     sendTemplate: async (to, name, language, components, opts) => sendMessage(templateMessage(to, name, language, components, opts)),
     async markRead(whatsappId) {
