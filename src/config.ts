@@ -1,6 +1,6 @@
 // Every setting, from the environment, validated with zod. This is the only
-// module that reads process.env; plugins get the raw environment through
-// `pluginEnv` and validate their own part with their configSchema.
+// module that reads process.env. Plugin settings stay in `pluginEnv`: the
+// plugin host shows each plugin only the keys its configSchema names.
 import { z } from 'zod';
 import { parseBusinessHours, type BusinessHours } from './domain/businessHours.js';
 import { parseDuration } from './domain/duration.js';
@@ -246,7 +246,7 @@ export interface Config {
   outbox: OutboxConfig;
   /** signIn: how many attempts an email and an IP get per window. */
   auth: { attemptsPerEmail: number; attemptsPerIp: number; attemptWindowMs: number };
-  /** The raw environment, for plugins' own configSchema. */
+  /** The environment, from which the plugin host picks each plugin's own settings (src/plugins/settings.ts). */
   pluginEnv: Record<string, string | undefined>;
   /** Secrets below their minimum length, outside production (where they stop start-up instead). */
   secretWarnings: string[];

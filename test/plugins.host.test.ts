@@ -12,8 +12,10 @@ import { createInProcessQueue } from '../src/jobs/inProcess.js';
 import type { JobQueue } from '../src/jobs/port.js';
 import { definePlugin, PermanentDeliveryError, RetryLaterError } from '../src/plugins/contract.js';
 import type { DeskApi, DeskPlugin, PluginHandlers } from '../src/plugins/contract.js';
-import { createPluginHost, createPluginState, PluginConfigError, UnknownPluginError } from '../src/plugins/host.js';
-import type { HostLogger, PluginDeliveryDoc, PluginHost, PluginHostOptions } from '../src/plugins/host.js';
+import { createPluginHost, PluginConfigError, UnknownPluginError } from '../src/plugins/host.js';
+import type { HostLogger, PluginHost, PluginHostOptions } from '../src/plugins/host.js';
+import type { PluginDeliveryDoc } from '../src/store/repositories/pluginDeliveries.js';
+import { pluginStateRepository } from '../src/store/repositories/pluginState.js';
 import { createHttpClient, HttpTimeoutError } from '../src/plugins/httpClient.js';
 import { loadPlugins, PluginLoadError } from '../src/plugins/loader.js';
 import { COLLECTIONS } from '../src/store/collections.js';
@@ -167,6 +169,22 @@ describe('plugin configuration', () => {
     const { host } = await startHost([plugin], { env: { LIMIT: '7', UNRELATED: 'x' } });
     expect(seen).toEqual({ name: 'configured', config: { LIMIT: 7 } });
     expect(host.names).toEqual(['configured']);
+  });
+
+  it('shows each plugin only the settings its schema names, even a schema that would pass everything through', async () => {
+    const seen: unknown[] = [];
+    const greedy = (name: string, schema: z.ZodType) =>
+      definePlugin({
+        name,
+        configSchema: schema,
+        setup: (ctx) => {
+          seen.push(ctx.config);
+          return {};
+        },
+      });
+    const env = { CRM_URL: 'https://crm.example', ADMIN_TOKEN: 'the desk admin secret', WHATSAPP_ACCESS_TOKEN: 'meta secret' };
+    await startHost([greedy('loose', z.looseObject({ CRM_URL: z.string() })), greedy('piped', z.looseObject({ CRM_URL: z.string() }).transform((c) => c))], { env });
+    expect(seen).toEqual([{ CRM_URL: 'https://crm.example' }, { CRM_URL: 'https://crm.example' }]);
   });
 
   it('refuses two plugins of one name and names that cannot be a queue or a URL segment', async () => {
@@ -441,8 +459,8 @@ describe('plugin routes', () => {
 describe('plugin state', () => {
   it('keeps values per plugin and sets-if-absent atomically', async () => {
     const store = createEmbeddedStore();
-    const a = createPluginState(store, 'a');
-    const b = createPluginState(store, 'b');
+    const a = pluginStateRepository(store).forPlugin('a');
+    const b = pluginStateRepository(store).forPlugin('b');
     expect(await a.get('ticket')).toBeNull();
     await a.set('ticket', { id: 42 });
     await a.set('ticket', { id: 43 });
@@ -457,7 +475,7 @@ describe('plugin state', () => {
   it('forgets a key past its ttl: it reads as absent and one caller may set it again', async () => {
     const store = createEmbeddedStore();
     let now = new Date('2026-01-01T00:00:00Z');
-    const state = createPluginState(store, 'crm', () => now);
+    const state = pluginStateRepository(store).forPlugin('crm', () => now);
     await state.set('dedupe', 'first', { ttlMs: 60_000 });
     await state.set('ticket', 42);
     expect(await state.setIfAbsent('dedupe', 'again', { ttlMs: 60_000 })).toBe(false);
@@ -478,11 +496,11 @@ describe('plugin state', () => {
   it('the host sweep deletes expired keys and nothing else', async () => {
     const store = createEmbeddedStore();
     const anHourAgo = new Date(Date.now() - 3_600_000);
-    const past = createPluginState(store, 'crm', () => anHourAgo);
+    const past = pluginStateRepository(store).forPlugin('crm', () => anHourAgo);
     await past.set('expired', true, { ttlMs: 60_000 });
     await past.setIfAbsent('expired-too', true, { ttlMs: 60_000 });
     await past.set('permanent', true);
-    await createPluginState(store, 'crm').set('fresh', true, { ttlMs: 60_000 });
+    await pluginStateRepository(store).forPlugin('crm').set('fresh', true, { ttlMs: 60_000 });
 
     await startHost([], { store });
     const keys = (await store.collection<{ _id: string; key: string }>(COLLECTIONS.pluginState).find({})).map((d) => d.key).sort();
