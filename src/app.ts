@@ -4,14 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { missingWhatsAppSettings, type Config } from './config.js';
-import type { AgentDoc } from './domain/model.js';
+import type { AgentDoc, AgentRole } from './domain/model.js';
 import { createInProcessEventBus, createRedisEventBus } from './events/bus.js';
 import { createEventDispatcher } from './events/dispatcher.js';
 import { busListener } from './events/listeners/bus.js';
 import { eventLogListener } from './events/listeners/eventLog.js';
 import { pluginDeliveryListener } from './events/listeners/pluginDeliveries.js';
 import type { EventBus } from './events/types.js';
-import type { DeskServices } from './graphql/context.js';
+import type { DeskServices, GraphQLContext } from './graphql/context.js';
+import { sharedContext, type SharedContext } from './graphql/live.js';
 import { createLoaders } from './graphql/loaders.js';
 import { schema } from './graphql/schema/index.js';
 import { createSubscriptionHub, type SubscriptionHub } from './graphql/subscriptionHub.js';
@@ -72,6 +73,8 @@ export interface App {
   http: HttpServer;
   /** The fan-out behind graphql-ws subscriptions: one bus listener for all of them. */
   subscriptions: SubscriptionHub;
+  /** The context the hub's shared executions run with: no viewer, no credentials, only the subscribers' role. */
+  sharedSubscriptionContext(role: AgentRole): SharedContext;
   /** Set when ADMIN_TOKEN was not configured and one was generated for this run. */
   generatedAdminToken: string | null;
   /** Whether dist/web holds a console build to serve at `/`. */
@@ -231,16 +234,27 @@ export async function createApp(options: AppOptions): Promise<App> {
       logger,
     }),
     mediaUrl: (messageId, agentId) => mediaUrls.urlFor(messageId, agentId, clock.now()),
-  };
+  };  // No viewer, no credentials: what one subscriber's execution shows every subscriber of its role.
+  const sharedSubscriptionContext = (role: AgentRole): SharedContext => sharedContext({ role, services, loaders: createLoaders(repos, { cache: false }) });
+
 
   const consoleRoot = defaultConsoleRoot();
   const http = await createHttpServer({
     logger,
     config,
     schema,
-    subscriptionHub: subscriptions,
+    subscriptions: {
+      hub: subscriptions,
+      contextFor: sharedSubscriptionContext,
+    },
     authenticate: async (token: string | null): Promise<AgentDoc | null> => (token ? workflow.authenticate(token) : null),
-    createContext: (viewer: AgentDoc | null, transport, credentials) => ({ viewer, services, credentials, loaders: createLoaders(repos, { cache: transport === 'http' }) }),
+    createContext: (viewer: AgentDoc | null, transport, credentials): GraphQLContext => ({
+      viewer,
+      role: viewer?.role ?? null,
+      services,
+      credentials,
+      loaders: createLoaders(repos, { cache: transport === 'http' }),
+    }),
     async ready() {
       await store.ping();
       const down = dependencies.down();
@@ -305,6 +319,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     plugins,
     http,
     subscriptions,
+    sharedSubscriptionContext,
     generatedAdminToken,
     consoleBuilt: consoleIsBuilt(consoleRoot),
     listen: () => http.listen(),

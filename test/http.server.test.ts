@@ -864,7 +864,7 @@ describe('graphql-ws with the subscription hub', () => {
   const withHub =
     (slowSubscriberBytes?: number) =>
     (test: TestSchema): Partial<HttpServerOptions> => ({
-      subscriptionHub: createSubscriptionHub({ bus: test.bus, logger: pino({ level: 'silent' }) }),
+      subscriptions: { hub: createSubscriptionHub({ bus: test.bus, logger: pino({ level: 'silent' }) }), contextFor: (role) => ({ viewer: null, transport: 'ws', role }) },
       wsLimits: { slowSubscriberBytes },
     });
 

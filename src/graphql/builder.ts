@@ -6,6 +6,7 @@ import { GraphQLError, Kind } from 'graphql';
 import { DeskError, badInput, unauthenticated } from '../domain/errors.js';
 import type { AgentDoc } from '../domain/model.js';
 import type { GraphQLContext } from './context.js';
+import { isSharedContext } from './live.js';
 
 /** The context of a field behind `authenticated` or `admin`: the viewer is known (t.withAuth narrows to it). */
 export type AuthenticatedContext = GraphQLContext & { viewer: AgentDoc };
@@ -34,9 +35,13 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, RelayPlugin, ZodPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
-    authScopes: (context) => ({ authenticated: context.viewer !== null, admin: context.viewer?.role === 'ADMIN' }),
+    // A shared subscription execution has no viewer, only its subscribers' role (every socket is signed in).
+    authScopes: (context) =>
+      isSharedContext(context)
+        ? { authenticated: true, admin: context.role === 'ADMIN' }
+        : { authenticated: context.viewer !== null, admin: context.viewer?.role === 'ADMIN' },
     unauthorizedError: (_parent, context) =>
-      context.viewer ? new DeskError('FORBIDDEN', 'this operation needs the ADMIN role') : unauthenticated(),
+      isSharedContext(context) || context.viewer ? new DeskError('FORBIDDEN', 'this operation needs the ADMIN role') : unauthenticated(),
   },
   relay: { clientMutationId: 'omit', cursorType: 'String', nodeQueryOptions: false, nodesQueryOptions: false },
   zod: {

@@ -1,20 +1,13 @@
-import type { AgentDoc } from '../domain/model.js';
+import type { AgentDoc, AgentRole } from '../domain/model.js';
 import type { EventBus } from '../events/types.js';
 import type { SignInThrottle } from '../http/rateLimit.js';
 import type { JobQueue } from '../jobs/port.js';
 import type { Repositories } from '../store/repositories/index.js';
+import type { IntegrationStatus } from '../plugins/health.js';
 import type { Workflow } from '../workflow/index.js';
 import type { Loaders } from './loaders.js';
 
-export interface IntegrationStatus {
-  name: string;
-  status: 'OK' | 'DEGRADED' | 'FAILING';
-  lastError: string | null;
-  lastErrorAt: Date | null;
-  lastDeliveredAt: Date | null;
-  pending: number;
-  deadLetters: number;
-}
+export type { IntegrationStatus };
 
 /** What resolvers may reach: use cases and read models, chosen by the composition root. */
 export interface DeskServices {
@@ -38,8 +31,11 @@ export interface RequestCredentials {
   ip: string;
 }
 
+/** A request's context: who is asking. Shared subscription executions get a SharedContext instead (src/graphql/live.ts). */
 export interface GraphQLContext {
   viewer: AgentDoc | null;
+  /** The viewer's role: what a field shared between viewers of one role may depend on. */
+  role: AgentRole | null;
   services: DeskServices;
   loaders: Loaders;
   credentials: RequestCredentials;

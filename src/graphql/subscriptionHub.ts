@@ -6,10 +6,13 @@
 // listener, asks each subscriber's source stream whether it accepts an event
 // (type and visibility: a synchronous check), executes the event once per
 // group of subscribers that share an operation, serializes that result once,
-// and hands the same string to every accepting subscriber.
+// and hands the same string to every accepting subscriber. The execution runs
+// with a context that has no viewer (src/graphql/live.ts), so what one
+// subscriber receives cannot depend on who another one is.
 import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { AgentRole } from '../domain/model.js';
 import type { DomainEvent, DomainEventType, EventBus } from '../events/types.js';
-import { isLiveEvents, type LiveEvents } from './schema/events.js';
+import type { LiveEvents } from './live.js';
 
 /** The part of a pino logger the hub uses. */
 export interface HubLogger {
@@ -19,11 +22,12 @@ export interface HubLogger {
 export interface HubSubscriber {
   /**
    * Subscribers with equal keys receive byte-identical payloads: the operation
-   * text, its variables, and whatever of the viewer the result may depend on.
-   * Visibility is not part of it; that is the source stream's `accepts`.
+   * text, its variables, and the role (or, for an operation that selects a
+   * PER_VIEWER field, the viewer). Visibility is not part of it; that is the
+   * source stream's `accepts`.
    */
   shareKey: string;
-  /** Executes the operation with the event as its root value. */
+  /** Executes the operation with the event as its root value, in a SharedContext unless the key names the viewer. */
   execute(event: DomainEvent): Promise<ExecutionResult> | ExecutionResult;
   /** What a client may read of an error the execution threw. */
   mask(error: unknown): GraphQLError;
@@ -31,15 +35,22 @@ export interface HubSubscriber {
   write(payload: string): void;
 }
 
+/** What the socket layer needs to hand subscriptions to the hub: the hub, and the viewer-less context its executions run with. */
+export interface SharedSubscriptions {
+  hub: SubscriptionHub;
+  /** A SharedContext (src/graphql/live.ts) for subscribers of this role. */
+  contextFor(role: AgentRole): object;
+}
+
 export interface SubscriptionHub {
   /**
    * Takes over a subscription whose source stream states its filter
    * (`eventsFor`), leaving that stream unread; returns the iterator the
    * transport holds for the operation: it yields nothing (the hub writes) and
-   * ends when the transport returns it or the bus closes. Null for any other
-   * source, which the transport then reads per subscriber.
+   * ends when the transport returns it or the bus closes. Any other source is
+   * the transport's to read per subscriber.
    */
-  serve(source: AsyncIterable<unknown>, subscriber: HubSubscriber): AsyncIterableIterator<never> | null;
+  serve(source: LiveEvents<DomainEvent>, subscriber: HubSubscriber): AsyncIterableIterator<never>;
   /** Subscribers the hub is serving. */
   size(): number;
 }
@@ -54,7 +65,7 @@ interface Member {
 interface Group {
   key: string;
   types: ReadonlySet<DomainEventType>;
-  /** The first subscriber's: any member's execution gives the same payload. */
+  /** The first subscriber's: it runs without a viewer, so any member's gives the same payload. */
   execute: HubSubscriber['execute'];
   mask: HubSubscriber['mask'];
   members: Set<Member>;
@@ -177,7 +188,6 @@ export function createSubscriptionHub(options: { bus: EventBus; logger: HubLogge
 
   return {
     serve(source, subscriber) {
-      if (!isLiveEvents(source)) return null;
       let end!: () => void;
       const ended = new Promise<IteratorResult<never>>((resolve) => {
         end = () => resolve({ done: true, value: undefined });

@@ -10,7 +10,8 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { AgentDoc } from '../domain/model.js';
-import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
+import { LiveEvents, selectsPerViewerField } from '../graphql/live.js';
+import type { SharedSubscriptions } from '../graphql/subscriptionHub.js';
 import { deskErrorAsGraphQL, isDeliberateGraphQLError } from '../graphql/errors.js';
 import { parseBearer } from './bearer.js';
 import { startHeartbeat } from './wsHeartbeat.js';
@@ -42,8 +43,8 @@ export interface GraphqlWsOptions {
    * request and bearer token (null when anonymous) identify the client.
    */
   rateLimit(request: IncomingMessage, token: string | null): Promise<RateLimitVerdict>;
-  /** Serves the subscriptions it can (the desk's, built on `eventsFor`) as one fan-out; without it each subscriber runs its own. */
-  hub?: SubscriptionHub;
+  /** Serves the subscriptions it can (the desk's, built on `eventsFor`) as one fan-out, without a viewer; without it each subscriber runs its own. */
+  subscriptions?: SharedSubscriptions;
   /**
    * Unsent bytes a socket may hold before it is closed (1013 Try Again
    * Later): a tab that stopped reading must not grow the server's memory
@@ -93,6 +94,8 @@ interface Operation {
   id: string;
   /** See HubSubscriber.shareKey. */
   shareKey: string;
+  /** The context a shared execution runs with; null when the operation selects a PER_VIEWER field and runs as this subscriber. */
+  shared: object | null;
 }
 
 /** Answers an upgrade with a plain HTTP status and lets go of the socket at once (a flood must not hold descriptors). */
@@ -170,17 +173,20 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     if (!(Symbol.asyncIterator in source)) return source;
     // graphql-js's execute, as its subscribe() maps each event: the envelop
     // executor would see a subscription operation and subscribe again.
-    const run: Run = async (event) => {
-      const result = await execute({ ...args, rootValue: event });
-      return result.errors ? { ...result, errors: result.errors.map(presentable) } : result;
-    };
-    const served = options.hub?.serve(source, {
+    const runWith =
+      (contextValue: unknown): Run =>
+      async (event) => {
+        const result = await execute({ ...args, contextValue, rootValue: event });
+        return result.errors ? { ...result, errors: result.errors.map(presentable) } : result;
+      };
+    const shared = options.subscriptions;
+    if (!shared || !(source instanceof LiveEvents)) return perSubscriber(source, runWith(args.contextValue));
+    return shared.hub.serve(source, {
       shareKey: operation.shareKey,
-      execute: run,
+      execute: runWith(operation.shared ?? args.contextValue),
       mask: presentable,
       write: writerFor(operation),
     });
-    return served ?? perSubscriber(source, run);
   }
 
   /** What a client may read of an error: GraphQL errors as they are, anything unexpected masked and logged. */
@@ -253,9 +259,13 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         } catch (error) {
           return [presentable(error)];
         }
-        // Resolvers below a subscription root may depend on the viewer's role, never on who the viewer is.
-        const shareKey = JSON.stringify([client.viewer.role, payload.operationName ?? null, payload.variables ?? null, payload.query]);
-        operations.set(contextValue, { enveloped, socket: ctx.extra.socket, id, shareKey });
+        // Shared executions run without a viewer, per role; an operation that
+        // selects a field depending on who is asking runs as its subscriber.
+        const perViewer = selectsPerViewerField(enveloped.schema, document);
+        const audience = perViewer ? `viewer:${client.viewer._id}` : `role:${client.viewer.role}`;
+        const shareKey = JSON.stringify([audience, payload.operationName ?? null, payload.variables ?? null, payload.query]);
+        const shared = perViewer || !options.subscriptions ? null : options.subscriptions.contextFor(client.viewer.role);
+        operations.set(contextValue, { enveloped, socket: ctx.extra.socket, id, shareKey, shared });
         return {
           schema: enveloped.schema,
           document,

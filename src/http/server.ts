@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { MAX_MEDIA_BYTES } from '../domain/media.js';
 import type { AgentDoc } from '../domain/model.js';
-import type { SubscriptionHub } from '../graphql/subscriptionHub.js';
+import type { SharedSubscriptions } from '../graphql/subscriptionHub.js';
 import { graphqlErrorBody } from './graphqlErrors.js';
 import { formatBytes, graphqlRoute } from './graphqlRoute.js';
 import { attachGraphqlWs, type GraphqlWsOptions } from './graphqlWs.js';
@@ -61,7 +61,7 @@ export interface HttpServerOptions {
   rateLimitKeyPrefix?: string;
   routes?: RouteGroup[];
   /** Fans the schema's live subscriptions out to graphql-ws subscribers; without it each subscriber runs its own. */
-  subscriptionHub?: SubscriptionHub;
+  subscriptions?: SharedSubscriptions;
   /** graphql-ws's limits, when not the defaults (tests shrink them). */
   wsLimits?: Pick<GraphqlWsOptions, 'slowSubscriberBytes' | 'heartbeatMs' | 'maxOperationsPerSocket'>;
 }
@@ -157,7 +157,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     maxConnectionsPerIp: config.ws.maxConnectionsPerIp,
     maxConnections: ceiling.maxConnections,
     rateLimit: (request, token) => rateLimiter.consume(clientIp(request), token),
-    hub: options.subscriptionHub,
+    subscriptions: options.subscriptions,
     ...options.wsLimits,
   });
 

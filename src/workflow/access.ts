@@ -42,8 +42,8 @@ export function canAct(viewer: Viewer, conversation: ConversationDoc): boolean {
  * share one execution among viewers of a role, so a rule that depended on
  * who is asking could show one agent's answer to another.
  */
-export function canReadEmails(viewer: Viewer | null): boolean {
-  return viewer?.role === 'ADMIN';
+export function canReadEmails(asking: { readonly role: Viewer['role'] | null } | null): boolean {
+  return asking?.role === 'ADMIN';
 }
 
 /** The conversation, or null when it does not exist or the viewer may not see it: the two are one answer. */

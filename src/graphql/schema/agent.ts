@@ -14,7 +14,7 @@ export const Agent = builder.objectRef<AgentView>('Agent').implement({
     email: t.string({
       nullable: true,
       description: "Shown to admins only; null for everyone else (agents see colleagues' names and status).",
-      resolve: (a, _args, ctx) => (canReadEmails(ctx.viewer) ? a.email : null),
+      resolve: (a, _args, ctx) => (canReadEmails(ctx) ? a.email : null),
     }),
     role: t.expose('role', { type: AgentRoleEnum }),
     status: t.expose('status', { type: AgentStatusEnum }),

@@ -16,6 +16,7 @@ import type { GraphQLContext } from '../context.js';
 import { Agent } from './agent.js';
 import { ConversationStatusEnum } from './enums.js';
 import { eventsFor, seesChange } from './events.js';
+import { PER_VIEWER } from '../live.js';
 import { Message, MessageConnection } from './message.js';
 
 const Customer = builder.objectRef<CustomerDoc>('Customer');
@@ -33,6 +34,7 @@ Customer.implement({
     lastSeenAt: t.field({ type: 'DateTime', description: 'When they last wrote.', resolve: (c) => c.updatedAt }),
     conversationCount: t.withAuth({ authenticated: true }).int({
       description: 'Their conversations that you can see.',
+      extensions: PER_VIEWER,
       resolve: async (c, _args, ctx) => ctx.services.repos.conversations.count(await ctx.services.workflow.inbox(ctx.viewer, { customerId: c._id })),
     }),
     conversations: t.connection(
@@ -40,7 +42,7 @@ Customer.implement({
         type: Conversation,
         authScopes: { authenticated: true },
         description: `Their conversations that you can see, most recently opened first; ${pageSizeText(PAGE_SIZES.conversations)}.`,
-        extensions: pageSizeExtensions(PAGE_SIZES.conversations),
+        extensions: { ...pageSizeExtensions(PAGE_SIZES.conversations), ...PER_VIEWER },
         resolve: async (c, args, ctx) => {
           const { workflow } = ctx.services;
           const query = await workflow.inbox(signedIn(ctx), { customerId: c._id });

@@ -30,7 +30,8 @@ const Media = builder.objectRef<MediaView>('Media').implement({
       description:
         'A URL serving the file to the viewer without headers (for <img src>): signed for this viewer, valid for MEDIA_URL_TTL (default 1 hour). Null until the file is READY, and on subscription events (query the message for one).',
       resolve: (m, _args, ctx, info) => {
-        if ((m.status ?? 'PENDING') !== 'READY' || !ctx.viewer || info.operation.operation === 'subscription') return null;
+        // Asked first: a subscription's execution is shared and has no viewer to sign for.
+        if (info.operation.operation === 'subscription' || (m.status ?? 'PENDING') !== 'READY' || !ctx.viewer) return null;
         return ctx.services.mediaUrl(m.messageId, ctx.viewer._id);
       },
     }),
