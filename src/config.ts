@@ -150,107 +150,16 @@ const envSchema = z.object({
 
 type Env = z.output<typeof envSchema>;
 
-export interface WhatsAppConfig {
-  apiUrl: string;
-  phoneNumberId: string | null;
-  accessToken: string | null;
-  appSecret: string | null;
-  verifyToken: string | null;
-  sendRatePerSecond: number;
-  sendAttempts: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  timeoutMs: number;
-  /** Pause before retrying one recipient after 131056 (Meta's pair rate: about one message per 6 s per user). */
-  pairPauseMs: number;
-  /** The WABA whose template catalog is synced; null: no catalog, templates are sent unchecked. */
-  businessAccountId: string | null;
-  templateSyncIntervalMs: number;
-}
-
-export interface MediaConfig {
-  /** HMAC key of media URLs; null: a random one per process (URLs then work only on the instance that signed them). */
-  urlSecret: string | null;
-  urlTtlMs: number;
-  downloadAttempts: number;
-  /** Origin put in front of media URLs (e.g. https://desk.example.com); null: URLs are paths on this server. */
-  publicUrl: string | null;
-}
-
-export interface OutboxConfig {
-  leaseMs: number;
-  sweepIntervalMs: number;
-}
-
-export interface Config {
-  env: Env['NODE_ENV'];
-  isProduction: boolean;
-  port: number;
-  host: string;
-  logLevel: Env['LOG_LEVEL'];
-  /** Trust X-Forwarded-For from the load balancer in front (per-IP rate limits). */
-  trustProxy: boolean;
-  /** The embedded store's directory (relative to the working directory); null for DATA_DIR=memory. Unused with MONGODB_URI. */
-  dataDir: string | null;
-  mongodbUri: string | null;
-  redisUrl: string | null;
-  /** Namespaces every Redis key and channel, so several desks (or test runs) can share one Redis. */
-  redisKeyPrefix: string;
-  adminToken: string | null;
-  /** When set, GET /metrics requires `Authorization: Bearer <it>`. */
-  metricsToken: string | null;
-  /** Browser origins allowed to call /graphql (CORS); empty: same origin only in production, any origin without credentials in development. */
-  corsOrigins: string[];
-  whatsapp: WhatsAppConfig;
-  media: MediaConfig;
-  workflow: {
-    greetingText: string;
-    outOfOfficeText: string;
-    businessHours: BusinessHours;
-    assignmentPolicy: AssignmentPolicyName;
-    reopenWindowMs: number;
-    requeueOnOffline: boolean;
-    /** SESSION_TTL: how long a signIn session lasts. */
-    sessionTtlMs: number;
-    survey: {
-      enabled: boolean;
-      text: string;
-      templateName: string | null;
-      templateLanguage: string;
-      commentWindowMs: number;
-      thanksText: string;
-    };
-  };
-  plugins: string[];
-  /** How each plugin delivery is retried before it becomes a dead letter. */
-  pluginRetry: { attempts: number; baseMs: number; maxMs: number };
-  graphql: {
-    introspection: boolean;
-    maxDepth: number;
-    maxAliases: number;
-    maxCost: number;
-    rateLimitPerMinute: number;
-    rateLimitIpPerMinute: number;
-    /** Refused credentials (HTTP bearer, graphql-ws connection_init) one IP may present per AUTH_FAILURE_WINDOW before it is refused with 429. */
-    authFailuresPerIp: number;
-    /** `metrics` queries per viewer per minute: a budget apart from the request budget, as each can scan months of events. */
-    metricsQueriesPerMinute: number;
-  };
-  /** graphql-ws connection caps, enforced at the HTTP upgrade. */
-  ws: {
-    maxConnectionsPerIp: number;
-    /** Null: derived at start-up from the process's open-file limit (src/http/openFiles.ts). */
-    maxConnections: number | null;
-  };
-  shutdownTimeoutMs: number;
-  outbox: OutboxConfig;
-  /** signIn: how many attempts an email and an IP get per window. */
-  auth: { attemptsPerEmail: number; attemptsPerIp: number; attemptWindowMs: number };
+/** Every setting, as the desk reads it: inferred from the schema above through `toConfig`, so it is written once. */
+export type Config = ReturnType<typeof toConfig> & {
   /** The environment, from which the plugin host picks each plugin's own settings (src/plugins/settings.ts). */
   pluginEnv: Record<string, string | undefined>;
   /** Secrets below their minimum length, outside production (where they stop start-up instead). */
   secretWarnings: string[];
-}
+};
+export type WhatsAppConfig = Config['whatsapp'];
+export type MediaConfig = Config['media'];
+export type OutboxConfig = Config['outbox'];
 
 export class ConfigError extends Error {
   constructor(
@@ -304,20 +213,32 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     .filter(Boolean);
   if (new Set(plugins).size !== plugins.length) throw new ConfigError('PLUGINS', 'lists a plugin twice');
 
+  const config: Config = { ...toConfig(env, businessHours, plugins), pluginEnv: { ...environment }, secretWarnings: [] };
+  config.secretWarnings = checkSecretStrength(coreSecrets(config), config.isProduction);
+  return config;
+}
+
+/** The settings the desk reads, from the validated environment: the one mapping from names to settings. */
+function toConfig(env: Env, businessHours: BusinessHours, plugins: string[]) {
   const isProduction = env.NODE_ENV === 'production';
-  const config: Config = {
+  return {
     env: env.NODE_ENV,
     isProduction,
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
+    /** Trust X-Forwarded-For from the load balancer in front (per-IP rate limits). */
     trustProxy: env.TRUST_PROXY,
+    /** The embedded store's directory (relative to the working directory); null for DATA_DIR=memory. Unused with MONGODB_URI. */
     dataDir: env.DATA_DIR === 'memory' ? null : env.DATA_DIR,
     mongodbUri: env.MONGODB_URI ?? null,
     redisUrl: env.REDIS_URL ?? null,
+    /** Namespaces every Redis key and channel, so several desks (or test runs) can share one Redis. */
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     adminToken: env.ADMIN_TOKEN ?? null,
+    /** When set, GET /metrics requires `Authorization: Bearer <it>`. */
     metricsToken: env.METRICS_TOKEN ?? null,
+    /** Browser origins allowed to call /graphql (CORS); empty: same origin only in production, any origin without credentials in development. */
     corsOrigins: env.CORS_ORIGINS,
     whatsapp: {
       apiUrl: env.WHATSAPP_API_URL.replace(/\/+$/, ''),
@@ -330,14 +251,18 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       retryBaseMs: env.WHATSAPP_RETRY_BASE,
       retryMaxMs: env.WHATSAPP_RETRY_MAX,
       timeoutMs: env.WHATSAPP_TIMEOUT,
+      /** Pause before retrying one recipient after 131056 (Meta's pair rate: about one message per 6 s per user). */
       pairPauseMs: env.WHATSAPP_PAIR_PAUSE,
+      /** The WABA whose template catalog is synced; null: no catalog, templates are sent unchecked. */
       businessAccountId: env.WHATSAPP_BUSINESS_ACCOUNT_ID ?? null,
       templateSyncIntervalMs: env.TEMPLATE_SYNC_INTERVAL,
     },
     media: {
+      /** HMAC key of media URLs; null: a random one per process (URLs then work only on the instance that signed them). */
       urlSecret: env.MEDIA_URL_SECRET ?? null,
       urlTtlMs: env.MEDIA_URL_TTL,
       downloadAttempts: env.MEDIA_DOWNLOAD_ATTEMPTS,
+      /** Origin put in front of media URLs (e.g. https://desk.example.com); null: URLs are paths on this server. */
       publicUrl: env.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     },
     workflow: {
@@ -347,6 +272,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       assignmentPolicy: env.ASSIGNMENT_POLICY,
       reopenWindowMs: env.REOPEN_WINDOW,
       requeueOnOffline: env.REQUEUE_ON_OFFLINE,
+      /** SESSION_TTL: how long a signIn session lasts. */
       sessionTtlMs: env.SESSION_TTL,
       survey: {
         enabled: env.SURVEY_ENABLED,
@@ -358,6 +284,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       },
     },
     plugins,
+    /** How each plugin delivery is retried before it becomes a dead letter. */
     pluginRetry: { attempts: env.PLUGIN_ATTEMPTS, baseMs: env.PLUGIN_RETRY_BASE, maxMs: env.PLUGIN_RETRY_MAX },
     graphql: {
       introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === 'true' : !isProduction,
@@ -366,22 +293,22 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxCost: env.GRAPHQL_MAX_COST,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       rateLimitIpPerMinute: env.RATE_LIMIT_IP_PER_MINUTE,
+      /** Refused credentials (HTTP bearer, graphql-ws connection_init) one IP may present per AUTH_FAILURE_WINDOW before it is refused with 429. */
       authFailuresPerIp: env.AUTH_FAILURES_PER_IP,
+      /** `metrics` queries per viewer per minute: a budget apart from the request budget, as each can scan months of events. */
       metricsQueriesPerMinute: env.METRICS_QUERIES_PER_MINUTE,
     },
+    /** graphql-ws connection caps, enforced at the HTTP upgrade; maxConnections null: derived at start-up from the open-file limit (src/http/openFiles.ts). */
     ws: { maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxConnections: env.WS_MAX_CONNECTIONS ?? null },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     outbox: { leaseMs: env.OUTBOX_LEASE, sweepIntervalMs: env.OUTBOX_SWEEP_INTERVAL },
+    /** signIn: how many attempts an email and an IP get per window. */
     auth: {
       attemptsPerEmail: env.SIGN_IN_ATTEMPTS_PER_EMAIL,
       attemptsPerIp: env.SIGN_IN_ATTEMPTS_PER_IP,
       attemptWindowMs: env.SIGN_IN_WINDOW,
     },
-    pluginEnv: { ...environment },
-    secretWarnings: [],
   };
-  config.secretWarnings = checkSecretStrength(coreSecrets(config), isProduction);
-  return config;
 }
 
 /** A config for tests: defaults (the store in memory), then the given overrides, as if from the environment. */

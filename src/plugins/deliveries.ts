@@ -14,8 +14,6 @@ export interface RetryPolicy extends BackoffPolicy {
   attempts: number;
 }
 
-/** About a day of tries (the backoff reaches its 10-minute ceiling after ~10 tries), then an admin decides. */
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 15, baseMs: 1_000, maxMs: 10 * 60_000 };
 /** Deliveries of events about no conversation (agent.status) share one ordering key. */
 const GLOBAL_KEY = 'global';
 /**

@@ -7,13 +7,13 @@ import type { Store } from '../store/port.js';
 import { pluginDeliveryRepository } from '../store/repositories/pluginDeliveries.js';
 import { pluginStateRepository } from '../store/repositories/pluginState.js';
 import type { DeskApi, DeskPlugin, DomainEvent, PluginHandlers, PluginHttpClient, PluginLogger, PluginRequest, PluginResponse } from './contract.js';
-import { createPluginDeliveries, DEFAULT_RETRY, type RetryPolicy } from './deliveries.js';
+import { createPluginDeliveries, type RetryPolicy } from './deliveries.js';
 import { integrationStatus, type IntegrationStatus } from './health.js';
 import { createHttpClient } from './httpClient.js';
 import { routeRequest } from './routes.js';
 import { validatePluginSettings } from './settings.js';
 
-export { DEFAULT_RETRY, queueNameFor, type RetryPolicy } from './deliveries.js';
+export { queueNameFor, type RetryPolicy } from './deliveries.js';
 export type { IntegrationHealth, IntegrationStatus } from './health.js';
 export { PluginConfigError } from './settings.js';
 
@@ -43,7 +43,8 @@ export interface PluginHostOptions {
   desk: (pluginName: string) => DeskApi;
   logger: HostLogger;
   http?: PluginHttpClient;
-  retry?: RetryPolicy;
+  /** PLUGIN_ATTEMPTS, PLUGIN_RETRY_BASE and PLUGIN_RETRY_MAX (their defaults are the config's). */
+  retry: RetryPolicy;
   /** Conversations drained at once per plugin on one instance. */
   concurrency?: number;
   /** How long a drain holds a delivery; must exceed the slowest onEvent (another instance may take it over afterwards). */
@@ -109,7 +110,7 @@ export async function createPluginHost(options: PluginHostOptions): Promise<Plug
     targets: mounted,
     repository: deliveryRecords,
     queue: options.queue,
-    retry: options.retry ?? DEFAULT_RETRY,
+    retry: options.retry,
     leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     retentionMs: options.retentionMs ?? DEFAULTS.retentionMs,

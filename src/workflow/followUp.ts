@@ -19,11 +19,21 @@ export async function runFollowUp(deps: WorkflowDeps, followUp: FollowUp): Promi
   }
 }
 
+/**
+ * A follow-up only reads and writes the store (greeting sends go through the
+ * outbox), so it fails only while the store does: ten tries backing off to a
+ * minute ride out a restart of it, and past that the sweep finishes the work.
+ */
+const FOLLOW_UP_ATTEMPTS = 10;
+const FOLLOW_UP_BACKOFF = { baseMs: 500, maxMs: 60_000 };
+/** Follow-ups are short store round-trips: many may wait on I/O at once. */
+const FOLLOW_UP_CONCURRENCY = 16;
+
 export function registerFollowUp(deps: WorkflowDeps): void {
   deps.queue.register<FollowUp>(FOLLOW_UP_QUEUE, (followUp) => runFollowUp(deps, followUp), {
-    attempts: 10,
-    backoff: { baseMs: 500, maxMs: 60_000 },
-    concurrency: 16,
+    attempts: FOLLOW_UP_ATTEMPTS,
+    backoff: FOLLOW_UP_BACKOFF,
+    concurrency: FOLLOW_UP_CONCURRENCY,
   });
 }
 
