@@ -115,7 +115,7 @@ describe('inbox filters', () => {
     const byNumber = await d.admin.run(ConversationsDocument, { filter: { customerWaId: '+1 (555) 123-4567' } });
     expect(waIds(byNumber)).toEqual(['15551234567']);
     const noDigits = await d.admin.try(ConversationsDocument, { filter: { customerWaId: 'abc' } });
-    expect(noDigits.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'customerWaId' });
+    expect(noDigits.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.customerWaId' });
 
     const search = async (text: string) => waIds(await d.admin.run(ConversationsDocument, { filter: { search: text } })).sort();
     expect(await search('sheena')).toEqual(['15551234567']);

@@ -23,7 +23,7 @@ export const MAX_SEARCH_LENGTH = 200;
 const SEARCH_MATCHES = 1000;
 
 /** WhatsApp ids are digits: "+1 (555) 123-4567" and "15551234567" name the same customer. */
-export function normaliseWaId(input: string, field = 'customerWaId'): string {
+export function normaliseWaId(input: string, field = 'filter.customerWaId'): string {
   const digits = input.replace(/\D/g, '');
   if (!digits) throw badInput(`${field} must contain the phone number's digits`, field);
   return digits;
