@@ -74,6 +74,7 @@ builder.queryFields((t) => ({
   }),
   agents: t.withAuth({ authenticated: true }).field({
     type: [Agent],
+    description: 'Every agent, deactivated ones included (active: false), by name.',
     resolve: (_root, _args, ctx) => ctx.services.repos.agents.list(),
   }),
 }));

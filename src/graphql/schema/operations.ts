@@ -33,11 +33,13 @@ const DeadLetterType = builder.objectRef<DeadLetter>('DeadLetter').implement({
 builder.queryFields((t) => ({
   integrations: t.field({
     type: [Integration],
+    description: 'The loaded CRM plugins, in PLUGINS order.',
     authScopes: { admin: true },
     resolve: (_root, _args, ctx) => ctx.services.integrations(),
   }),
   deadLetters: t.field({
     type: [DeadLetterType],
+    description: 'Jobs that exhausted their retries (of one queue when asked), oldest failure first.',
     authScopes: { admin: true },
     args: { queue: t.arg.string() },
     resolve: (_root, args, ctx) => ctx.services.workflow.deadLetters(args.queue ?? undefined),
