@@ -78,6 +78,32 @@ describe('paging arguments', () => {
   });
 });
 
+describe('every refusal carries a code a client can act on', () => {
+  it('bad ids, bad input and wrong states: never "Unexpected error.", and input errors name their field', async () => {
+    const id = conversationId;
+    const cases: Array<[string, string, Record<string, unknown>, string, string?]> = [
+      ['assign to an unknown agent', 'mutation ($id: ID!) { assignConversation(conversationId: $id, agentId: "nope") { id } }', { id }, 'NOT_FOUND'],
+      ['transfer to an unknown agent', 'mutation ($id: ID!) { transferConversation(conversationId: $id, agentId: "nope") { id } }', { id }, 'NOT_FOUND'],
+      ['update an unknown agent', 'mutation { updateAgent(id: "nope", input: { name: "x" }) { id } }', {}, 'NOT_FOUND'],
+      ['status of an unknown agent', 'mutation { setAgentStatus(status: ONLINE, agentId: "nope") { id } }', {}, 'NOT_FOUND'],
+      ['reply to an unknown conversation', 'mutation { sendReply(conversationId: "nope", text: "x") { id } }', {}, 'NOT_FOUND'],
+      ['21 labels', `mutation ($id: ID!) { addLabels(conversationId: $id, labels: ${JSON.stringify(Array.from({ length: 21 }, (_, i) => `l${i}`))}) { id } }`, { id }, 'BAD_USER_INPUT', 'labels'],
+      ['a blank label', 'mutation ($id: ID!) { addLabels(conversationId: $id, labels: [" "]) { id } }', { id }, 'BAD_USER_INPUT', 'labels'],
+      ['metrics ending before they start', '{ metrics(from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z") { conversationsOpened } }', {}, 'BAD_USER_INPUT', 'to'],
+      ['a search of 300 characters', `{ conversations(filter: { search: "${'x'.repeat(300)}" }) { totalCount } }`, {}, 'BAD_USER_INPUT', 'filter.search'],
+      ['a number without digits', '{ conversations(filter: { customerWaId: "abc" }) { totalCount } }', {}, 'BAD_USER_INPUT', 'filter.customerWaId'],
+      ['a template name with spaces', 'mutation ($id: ID!) { sendTemplate(conversationId: $id, name: "Bad Name", language: "en") { id } }', { id }, 'BAD_USER_INPUT', 'name'],
+      ['a blank note', 'mutation ($id: ID!) { addNote(conversationId: $id, text: "  ") { id } }', { id }, 'BAD_USER_INPUT', 'text'],
+      ['an unknown canned response', 'mutation { deleteCannedResponse(id: "nope") }', {}, 'NOT_FOUND'],
+      ['a timeline page of 500', 'query ($id: ID!) { conversation(id: $id) { events(last: 500) { edges { cursor } } } }', { id }, 'BAD_USER_INPUT', 'last'],
+    ];
+    for (const [what, query, variables, code, field] of cases) {
+      const answer = await gql(desk.url, query, variables, ADMIN_TOKEN);
+      expect(answer.errors?.[0]?.extensions, what).toMatchObject(field ? { code, field } : { code });
+    }
+  });
+});
+
 describe('NOT_FOUND for names and ids that do not exist', () => {
   it('retryIntegration of a plugin that is not loaded', async () => {
     const answer = await desk.admin.try(RetryIntegrationDocument, { name: 'zendesk' });
