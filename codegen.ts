@@ -18,9 +18,11 @@ const config: CodegenConfig = {
       },
     },
     // The agent console writes its operations inline with graphql(`…`); the
-    // client preset types each one from the schema.
+    // client preset types each one from the schema. The shared fragments
+    // (schema/operations/fragments.graphql) are spread by both, so a field
+    // list is written once.
     'web/src/gql/': {
-      documents: ['web/src/**/*.{ts,tsx}', '!web/src/gql/**'],
+      documents: ['web/src/**/*.{ts,tsx}', '!web/src/gql/**', 'schema/operations/fragments.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: { scalars, enumsAsTypes: true, useTypeImports: true },

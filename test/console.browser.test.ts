@@ -3,6 +3,8 @@
 // WhatsApp emulator: an admin and agents in separate browser contexts
 // walking the issue's story end to end. Screenshots of each screen land in
 // test-artifacts/console/ (git-ignored).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailableReason, launchBrowser, newConsolePage, screenshot, signInWithToken, startDeskProcess, type DeskProcess } from './console/harness.js';
@@ -49,6 +51,11 @@ async function goOnline(page: Page): Promise<void> {
   await page.getByLabel('Status').selectOption('ONLINE');
   await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('ONLINE');
 }
+
+const PARCEL_PNG = readFileSync(new URL('./fixtures/console/parcel.png', import.meta.url));
+const INVOICE_PDF = readFileSync(new URL('./fixtures/console/invoice.pdf', import.meta.url));
+/** The SHA-256 Meta puts in the webhook (base64). */
+const webhookSha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
 
 const ANA_PASSWORD = 'ana-password-12345';
 const BOB_PASSWORD = 'bob-password-12345';
@@ -133,6 +140,26 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await ana.page.getByRole('button', { name: 'Add note' }).click();
     await messages.getByRole('listitem').filter({ hasText: 'Customer is a VIP' }).getByText('Note', { exact: true }).waitFor();
     expect(desk.emulator.sent.length).toBe(sentBefore);
+
+    // Files from the customer: the photo shows in the conversation, the PDF is a download link, both through signed URLs.
+    const photo = desk.emulator.media.host({ bytes: PARCEL_PNG, mimeType: 'image/png' });
+    const invoice = desk.emulator.media.host({ bytes: INVOICE_PDF, mimeType: 'application/pdf', filename: 'invoice-1042.pdf' });
+    await desk.emulator.postInbound(desk.webhookUrl, [
+      { type: 'image', from: '15550001111', name: 'Carla Customer', mediaId: photo.id, mimeType: 'image/png', sha256: webhookSha(PARCEL_PNG), caption: 'The box arrived like this' },
+      { type: 'document', from: '15550001111', name: 'Carla Customer', mediaId: invoice.id, mimeType: 'application/pdf', sha256: webhookSha(INVOICE_PDF), filename: 'invoice-1042.pdf' },
+    ]);
+    const image = messages.getByRole('img', { name: 'The box arrived like this' });
+    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 5_000 }).toBe(96);
+    const document = messages.getByRole('link', { name: /invoice-1042\.pdf/ });
+    const served = await ana.page.request.get((await document.getAttribute('href'))!);
+    expect(served.status()).toBe(200);
+    expect(served.headers()['content-type']).toBe('application/pdf');
+    expect(Buffer.compare(await served.body(), INVOICE_PDF)).toBe(0);
+
+    // A file from the agent: uploaded to Meta, sent by its id, shown in the conversation.
+    await ana.page.getByLabel('Attach a file').setInputFiles({ name: 'label.png', mimeType: 'image/png', buffer: PARCEL_PNG });
+    await expect.poll(() => desk.emulator.sent.some((s) => s.to === '15550001111' && s.type === 'image'), { timeout: 5_000 }).toBe(true);
+    await messages.getByRole('img', { name: 'label.png' }).waitFor();
     await screenshot(ana.page, 'conversation');
 
     // Canned responses: an admin writes one; the agent types "/" and its shortcut.

@@ -5,7 +5,7 @@
 import { createContext, useContext, useEffect, useRef, type ReactNode } from 'react';
 import { useClient } from 'urql';
 import { graphql } from './gql';
-import type { AgentSummaryFragment, ConversationRowFieldsFragment, MessageViewFragment, QueueFeedSubscription } from './gql/graphql';
+import type { AgentFieldsFragment, ConversationRowFieldsFragment, MessageViewFragment, QueueFeedSubscription } from './gql/graphql';
 
 const ConversationFeed = graphql(`
   subscription ConversationFeed {
@@ -34,7 +34,7 @@ const MessageStatusFeed = graphql(`
 const AgentFeed = graphql(`
   subscription AgentFeed {
     agentUpdated {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);
@@ -53,7 +53,7 @@ export interface LiveEvents {
   conversation: ConversationRowFieldsFragment;
   message: MessageViewFragment;
   messageStatus: MessageViewFragment;
-  agent: AgentSummaryFragment;
+  agent: AgentFieldsFragment;
   queue: QueueFeedSubscription['queueUpdated'];
 }
 

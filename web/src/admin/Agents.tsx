@@ -4,15 +4,16 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
-import type { AgentRole, AgentSummaryFragment } from '../gql/graphql';
+import type { AgentRole, AgentFieldsFragment } from '../gql/graphql';
 import { useLiveEpoch, useLiveEvent } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { STATUS_WORDS } from '../shell/StatusControl';
+import { Table } from '../shell/Table';
 
 const AgentsQuery = graphql(`
   query AdminAgents {
     agents {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);
@@ -22,7 +23,7 @@ const CreateAgent = graphql(`
     createAgent(input: $input) {
       token
       agent {
-        ...AgentSummary
+        ...AgentFields
       }
     }
   }
@@ -31,7 +32,7 @@ const CreateAgent = graphql(`
 const UpdateAgent = graphql(`
   mutation UpdateAgent($id: ID!, $input: UpdateAgentInput!) {
     updateAgent(id: $id, input: $input) {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);
@@ -39,7 +40,7 @@ const UpdateAgent = graphql(`
 const DeactivateAgent = graphql(`
   mutation DeactivateAgent($id: ID!) {
     deactivateAgent(id: $id) {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);
@@ -47,7 +48,7 @@ const DeactivateAgent = graphql(`
 const ReactivateAgent = graphql(`
   mutation ReactivateAgent($id: ID!) {
     reactivateAgent(id: $id) {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);
@@ -60,7 +61,7 @@ const RotateToken = graphql(`
 
 type Shown = { name: string; token: string };
 
-function AgentRow({ agent, onToken }: { agent: AgentSummaryFragment; onToken(shown: Shown): void }) {
+function AgentRow({ agent, onToken }: { agent: AgentFieldsFragment; onToken(shown: Shown): void }) {
   const [capacity, setCapacity] = useState(agent.capacity);
   const [update, updateAgent] = useMutation(UpdateAgent);
   const [deactivation, deactivate] = useMutation(DeactivateAgent);
@@ -158,25 +159,11 @@ export function Agents() {
     <section aria-label="Agents">
       <h2>Agents</h2>
       <ErrorMessage error={error} />
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">Status</th>
-            <th scope="col">Load / capacity</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.agents ?? []).map((agent) => (
-            <AgentRow key={agent.id} agent={agent} onToken={setShown} />
-          ))}
-        </tbody>
-      </table>
+      <Table columns={['Name', 'Email', 'Role', 'Status', 'Load / capacity', '']}>
+        {(data?.agents ?? []).map((agent) => (
+          <AgentRow key={agent.id} agent={agent} onToken={setShown} />
+        ))}
+      </Table>
       {shown && (
         <div className="card token-once" role="status">
           <p>API token for {shown.name} — shown once; copy it now:</p>

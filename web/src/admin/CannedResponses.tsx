@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { ErrorMessage } from '../shell/ErrorMessage';
+import { Table } from '../shell/Table';
 
 export const CannedResponsesQuery = graphql(`
   query CannedResponses($search: String) {
@@ -64,37 +65,26 @@ export function CannedResponses() {
       <h2>Canned responses</h2>
       <p className="muted">Agents type / in the reply box, then the shortcut.</p>
       <ErrorMessage error={error ?? updated.error ?? deleted.error} />
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Shortcut</th>
-            <th scope="col">Text</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+      <Table columns={['Shortcut', 'Text', '']}>
+        {(data?.cannedResponses ?? []).map((c) => (
+          <tr key={c.id}>
+            <td>/{c.shortcut}</td>
+            <td>
+              <textarea
+                aria-label={`Text of /${c.shortcut}`}
+                defaultValue={c.text}
+                rows={2}
+                onBlur={(e) => e.target.value !== c.text && void update({ id: c.id, input: { text: e.target.value } })}
+              />
+            </td>
+            <td>
+              <button type="button" className="secondary danger" onClick={async () => (await remove({ id: c.id }), again())}>
+                Delete /{c.shortcut}
+              </button>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {(data?.cannedResponses ?? []).map((c) => (
-            <tr key={c.id}>
-              <td>/{c.shortcut}</td>
-              <td>
-                <textarea
-                  aria-label={`Text of /${c.shortcut}`}
-                  defaultValue={c.text}
-                  rows={2}
-                  onBlur={(e) => e.target.value !== c.text && void update({ id: c.id, input: { text: e.target.value } })}
-                />
-              </td>
-              <td>
-                <button type="button" className="secondary danger" onClick={async () => (await remove({ id: c.id }), again())}>
-                  Delete /{c.shortcut}
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <form className="card" aria-label="New canned response" onSubmit={submit}>
         <h3>New canned response</h3>
         <div className="fields">

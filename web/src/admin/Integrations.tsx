@@ -2,6 +2,7 @@
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { ErrorMessage } from '../shell/ErrorMessage';
+import { Table } from '../shell/Table';
 
 const IntegrationsQuery = graphql(`
   query AdminIntegrations {
@@ -49,66 +50,42 @@ export function Integrations() {
       <ErrorMessage error={error ?? retryIntegrationState.error ?? retryLetterState.error} />
       {data && data.integrations.length === 0 && <p className="empty">No plugins are loaded. Set PLUGINS (zendesk, hubspot, webhook) to connect a CRM.</p>}
       {data && data.integrations.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Plugin</th>
-              <th scope="col">Status</th>
-              <th scope="col">Pending</th>
-              <th scope="col">Dead letters</th>
-              <th scope="col">Last delivered</th>
-              <th scope="col">Last error</th>
-              <th scope="col" />
+        <Table columns={['Plugin', 'Status', 'Pending', 'Dead letters', 'Last delivered', 'Last error', '']}>
+          {data.integrations.map((i) => (
+            <tr key={i.name}>
+              <td>{i.name}</td>
+              <td className={`health-${i.status.toLowerCase()}`}>{HEALTH_WORDS[i.status]}</td>
+              <td>{i.pending}</td>
+              <td>{i.deadLetters}</td>
+              <td>{i.lastDeliveredAt ? new Date(i.lastDeliveredAt).toLocaleString() : '—'}</td>
+              <td>{i.lastError ?? '—'}</td>
+              <td>
+                <button type="button" className="secondary" disabled={i.deadLetters === 0} onClick={async () => (await retryIntegration({ name: i.name }), again())}>
+                  Retry {i.name}
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {data.integrations.map((i) => (
-              <tr key={i.name}>
-                <td>{i.name}</td>
-                <td className={`health-${i.status.toLowerCase()}`}>{HEALTH_WORDS[i.status]}</td>
-                <td>{i.pending}</td>
-                <td>{i.deadLetters}</td>
-                <td>{i.lastDeliveredAt ? new Date(i.lastDeliveredAt).toLocaleString() : '—'}</td>
-                <td>{i.lastError ?? '—'}</td>
-                <td>
-                  <button type="button" className="secondary" disabled={i.deadLetters === 0} onClick={async () => (await retryIntegration({ name: i.name }), again())}>
-                    Retry {i.name}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <h3>Dead letters</h3>
       {data && data.deadLetters.length === 0 && <p className="muted">None: every send and delivery went through.</p>}
       {data && data.deadLetters.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Queue</th>
-              <th scope="col">Error</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Failed</th>
-              <th scope="col" />
+        <Table columns={['Queue', 'Error', 'Attempts', 'Failed', '']}>
+          {data.deadLetters.map((d) => (
+            <tr key={`${d.queue}:${d.id}`}>
+              <td>{d.queue}</td>
+              <td>{d.error}</td>
+              <td>{d.attempts}</td>
+              <td>{new Date(d.failedAt).toLocaleString()}</td>
+              <td>
+                <button type="button" className="secondary" onClick={async () => (await retryLetter({ id: d.id, queue: d.queue }), again())}>
+                  Retry
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {data.deadLetters.map((d) => (
-              <tr key={`${d.queue}:${d.id}`}>
-                <td>{d.queue}</td>
-                <td>{d.error}</td>
-                <td>{d.attempts}</td>
-                <td>{new Date(d.failedAt).toLocaleString()}</td>
-                <td>
-                  <button type="button" className="secondary" onClick={async () => (await retryLetter({ id: d.id, queue: d.queue }), again())}>
-                    Retry
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

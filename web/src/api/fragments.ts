@@ -1,19 +1,12 @@
-// The shapes the screens share. The client preset adds these definitions to
-// every operation that spreads them.
+// The shapes the screens share. Agents, inbox rows and files use the
+// fragments the tests' operations use too (schema/operations/fragments.graphql:
+// AgentFields, InboxRow, MediaFields). A message keeps its own flat list: the
+// desk's query cost limit charges every fragment level 2.25× (graphql-armor,
+// depthCostFactor² per spread), and a 50-message page spreading MessageFields
+// inside this one costs 129,512 against a limit of 100,000 (flat: 83,860).
+// The client preset adds these definitions to every operation that spreads
+// them.
 import { graphql } from '../gql';
-
-export const AgentSummary = graphql(`
-  fragment AgentSummary on Agent {
-    id
-    name
-    email
-    role
-    status
-    capacity
-    activeConversations
-    active
-  }
-`);
 
 export const MessageView = graphql(`
   fragment MessageView on Message {
@@ -35,39 +28,30 @@ export const MessageView = graphql(`
       name
     }
     media {
-      id
-      mimeType
-      filename
-      caption
+      ...MediaFields
+    }
+  }
+`);
+
+/** A page of a conversation's history, newest last: the first screen and every scroll-back. */
+export const MessagePage = graphql(`
+  fragment MessagePage on MessageConnection {
+    edges {
+      node {
+        ...MessageView
+      }
+    }
+    pageInfo {
+      hasPreviousPage
+      startCursor
     }
   }
 `);
 
 export const ConversationRowFields = graphql(`
   fragment ConversationRowFields on Conversation {
-    id
-    status
-    openedAt
+    ...InboxRow
     resolvedAt
     lastCustomerMessageAt
-    serviceWindowExpiresAt
-    customer {
-      id
-      name
-      waId
-    }
-    assignee {
-      id
-      name
-    }
-    lastActivityAt
-    unreadCount
-    labels
-    lastCustomerMessage {
-      id
-      text
-      type
-      createdAt
-    }
   }
 `);

@@ -18,6 +18,17 @@ const SendReply = graphql(`
   }
 `);
 
+const SendMedia = graphql(`
+  mutation SendMediaFile($conversationId: ID!, $file: File!, $caption: String) {
+    sendMedia(conversationId: $conversationId, file: $file, caption: $caption) {
+      ...MessageView
+    }
+  }
+`);
+
+/** What WhatsApp accepts (README, "Media and templates"); the desk checks sizes and answers in words. */
+const ACCEPT = 'image/jpeg,image/png,image/webp,video/mp4,video/3gpp,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,text/plain,.doc,.docx,.xls,.xlsx,.ppt,.pptx';
+
 const AddNote = graphql(`
   mutation AddNote($conversationId: ID!, $text: String!) {
     addNote(conversationId: $conversationId, text: $text) {
@@ -44,8 +55,9 @@ export function Composer({
   const [text, setText] = useState(() => loadDraft(conversation.id));
   const [reply, sendReply] = useMutation(SendReply);
   const [note, addNote] = useMutation(AddNote);
-  const [lastError, setLastError] = useState<'reply' | 'note' | null>(null);
-  const busy = reply.fetching || note.fetching;
+  const [upload, sendMedia] = useMutation(SendMedia);
+  const [lastError, setLastError] = useState<'reply' | 'note' | 'file' | null>(null);
+  const busy = reply.fetching || note.fetching || upload.fetching;
   const left = windowLeftMs(conversation.serviceWindowExpiresAt, now);
   const canned = useCannedMatches(text);
   const [highlight, setHighlight] = useState(0);
@@ -72,6 +84,17 @@ export function Composer({
     }
   }
 
+  /** A file goes out with the text typed so far as its caption. */
+  async function attach(file: File) {
+    const caption = text.trim();
+    const result = await sendMedia({ conversationId: conversation.id, file, caption: caption || null });
+    setLastError(result.error ? 'file' : null);
+    if (result.data) {
+      if (caption) update('');
+      onSent(result.data.sendMedia);
+    }
+  }
+
   return (
     <form
       className={`composer ${noteMode ? 'composer-note' : ''}`}
@@ -80,7 +103,7 @@ export function Composer({
         void submit(noteMode);
       }}
     >
-      <ErrorMessage error={lastError === 'note' ? note.error : lastError === 'reply' ? reply.error : null} />
+      <ErrorMessage error={lastError === 'note' ? note.error : lastError === 'reply' ? reply.error : lastError === 'file' ? upload.error : null} />
       <textarea
         ref={replyRef}
         aria-label="Reply"
@@ -122,6 +145,21 @@ export function Composer({
       )}
       <div className="composer-bar">
         <span className="window-left">{left > 0 ? `Window closes in ${durationWords(left)}` : 'The 24-hour window has closed: notes only'}</span>
+        <label className={`attach secondary-button ${busy || left === 0 || noteMode ? 'disabled' : ''}`}>
+          {upload.fetching ? 'Sending file…' : 'Attach'}
+          <input
+            type="file"
+            aria-label="Attach a file"
+            className="visually-hidden"
+            accept={ACCEPT}
+            disabled={busy || left === 0 || noteMode}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void attach(file);
+            }}
+          />
+        </label>
         <label className="toggle">
           <input type="checkbox" checked={noteMode} onChange={(e) => onNoteMode(e.target.checked)} /> Note
         </label>

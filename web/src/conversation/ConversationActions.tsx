@@ -52,7 +52,7 @@ const Release = graphql(`
 const TransferTargets = graphql(`
   query TransferTargets {
     agents {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);

@@ -66,15 +66,7 @@ const ConversationQuery = graphql(`
     conversation(id: $id) {
       ...ConversationDetailFields
       messages(last: 50) {
-        edges {
-          node {
-            ...MessageView
-          }
-        }
-        pageInfo {
-          hasPreviousPage
-          startCursor
-        }
+        ...MessagePage
       }
     }
   }
@@ -85,15 +77,7 @@ const EarlierMessages = graphql(`
     conversation(id: $id) {
       id
       messages(last: 50, before: $before) {
-        edges {
-          node {
-            ...MessageView
-          }
-        }
-        pageInfo {
-          hasPreviousPage
-          startCursor
-        }
+        ...MessagePage
       }
     }
   }
@@ -104,10 +88,17 @@ const STATUS_ORDER: Record<NonNullable<MessageViewFragment['status']>, number> =
 /** Statuses only move forward: a mutation's answer may arrive after the status event it caused. */
 function newer(known: MessageViewFragment | undefined, incoming: MessageViewFragment): MessageViewFragment {
   if (!known) return incoming;
+  // Subscription events carry no media URL (one execution serves many viewers): keep the one a query gave.
+  const media = incoming.media && !incoming.media.url && known.media?.url && known.media.status === incoming.media.status ? { ...incoming.media, url: known.media.url } : incoming.media;
   // Meta's status times have whole seconds and may precede the send's own time, so order by status, as the desk does.
   // Notes have no status (null) and never change.
-  if (!known.status || !incoming.status) return incoming;
-  return STATUS_ORDER[known.status] > STATUS_ORDER[incoming.status] ? { ...incoming, status: known.status, statusAt: known.statusAt, error: known.error } : incoming;
+  if (!known.status || !incoming.status) return { ...incoming, media };
+  return STATUS_ORDER[known.status] > STATUS_ORDER[incoming.status] ? { ...incoming, media, status: known.status, statusAt: known.statusAt, error: known.error } : { ...incoming, media };
+}
+
+/** A live event for a file the desk now holds, without the URL to show it: the latest page is asked for again. */
+function needsUrl(message: MessageViewFragment): boolean {
+  return message.media?.status === 'READY' && !message.media.url;
 }
 
 type Earlier = { hasPreviousPage: boolean; startCursor: string | null | undefined };
@@ -142,6 +133,8 @@ export function ConversationView({ id }: { id: string }) {
     });
   }, []);
 
+  // Grows when a file turns READY: the latest page is fetched again for its signed URL.
+  const [mediaReady, setMediaReady] = useState(0);
   useEffect(() => {
     let cancelled = false;
     void client
@@ -160,7 +153,7 @@ export function ConversationView({ id }: { id: string }) {
     return () => {
       cancelled = true;
     };
-  }, [client, id, epoch, upsert]);
+  }, [client, id, epoch, mediaReady, upsert]);
 
   const loadEvents = useCallback(async () => {
     const result = await client.query(ConversationEvents, { id }, { requestPolicy: 'network-only' }).toPromise();
@@ -181,12 +174,13 @@ export function ConversationView({ id }: { id: string }) {
   useEffect(() => {
     if (mayMarkRead && unread > 0 && document.visibilityState === 'visible') void markRead({ conversationId: id });
   }, [mayMarkRead, unread, id, markRead]);
-  useLiveEvent('message', (message) => {
-    if (message.conversationId === id) upsert([message]);
-  });
-  useLiveEvent('messageStatus', (message) => {
-    if (message.conversationId === id) upsert([message]);
-  });
+  const onLiveMessage = (message: MessageViewFragment) => {
+    if (message.conversationId !== id) return;
+    upsert([message]);
+    if (needsUrl(message)) setMediaReady((n) => n + 1);
+  };
+  useLiveEvent('message', onLiveMessage);
+  useLiveEvent('messageStatus', onLiveMessage);
 
   const ordered = useMemo(() => [...messages.values()].sort(byTime), [messages]);
   // Timeline lines in among the bubbles, from the oldest message shown on.
@@ -279,6 +273,11 @@ export function ConversationView({ id }: { id: string }) {
           className="messages"
           aria-label="Messages"
           ref={listRef}
+          // An image that finishes loading grows its bubble: stay at the bottom if the reader was there.
+          onLoadCapture={() => {
+            const list = listRef.current;
+            if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
+          }}
           onScroll={(e) => {
             const list = e.currentTarget;
             stickToBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;

@@ -31,16 +31,52 @@ export function DeliveryTicks({ message }: { message: MessageViewFragment }) {
   );
 }
 
-function MediaLine({ message }: { message: MessageViewFragment }) {
+function sizeWords(bytes: number | null | undefined): string {
+  if (!bytes) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * The file itself once the desk holds it: images inline (a click opens them
+ * full size), audio and video with the browser's player, anything else as a
+ * download link. The URL is signed for this viewer, so <img src> needs no
+ * header; subscription events carry none, and the conversation refetches
+ * one when a file turns READY.
+ */
+function MediaContent({ message }: { message: MessageViewFragment }) {
   const media = message.media;
   if (!media) return null;
   const kind = message.type.toLowerCase();
+  const name = media.filename ?? (kind === 'document' ? 'Document' : kind);
+  if (media.status === 'PENDING') return <span className="media muted">Receiving the {kind}…</span>;
+  if (media.status === 'FAILED') {
+    return (
+      <span className="media error" role="note">
+        The {kind} could not be fetched{media.failureReason ? `: ${media.failureReason}` : ''}.
+      </span>
+    );
+  }
+  if (!media.url) return <span className="media muted">{name}</span>;
+  const mime = media.mimeType ?? '';
+  if (message.type === 'IMAGE' || message.type === 'STICKER' || mime.startsWith('image/')) {
+    return (
+      <a className="media" href={media.url} target="_blank" rel="noreferrer">
+        <img src={media.url} alt={media.caption ?? media.filename ?? (message.direction === 'INBOUND' ? 'Image from the customer' : 'Image sent')} loading="lazy" />
+      </a>
+    );
+  }
+  if (message.type === 'VIDEO' || mime.startsWith('video/')) return <video className="media" controls preload="metadata" src={media.url} aria-label={name} />;
+  if (message.type === 'AUDIO' || mime.startsWith('audio/')) return <audio className="media" controls preload="metadata" src={media.url} aria-label={media.voice ? 'Voice message' : name} />;
   return (
-    <span className="media">
-      📎 {media.filename ?? kind}
-      {media.mimeType ? ` (${media.mimeType})` : ''}
-      {media.caption ? <span className="caption">{media.caption}</span> : null}
-    </span>
+    <a className="media document" href={media.url} download={media.filename ?? undefined}>
+      <span className="file-kind" aria-hidden="true">
+        {(media.filename?.split('.').pop() ?? kind).slice(0, 4).toUpperCase()}
+      </span>{' '}
+      {name}
+      <span className="muted"> {[media.mimeType, sizeWords(media.size)].filter(Boolean).join(', ')}</span>
+    </a>
   );
 }
 
@@ -51,7 +87,7 @@ export const MessageBubble = memo(function MessageBubble({ message }: { message:
     <li className={`bubble bubble-${side}`}>
       {isNote && <span className="note-tag">Note</span>}
       {message.agent && side !== 'in' && <span className="author">{message.agent.name}</span>}
-      <MediaLine message={message} />
+      <MediaContent message={message} />
       {message.text && <span className="text">{message.text}</span>}
       {!message.text && !message.media && <span className="text muted">[{message.type.toLowerCase()}]</span>}
       <span className="meta">

@@ -12,6 +12,7 @@ import type { SupportMetricsQuery } from '../gql/graphql';
 
 type DurationStats = SupportMetricsQuery['metrics']['firstResponseTime'];
 import { ErrorMessage } from '../shell/ErrorMessage';
+import { Table } from '../shell/Table';
 import { useViewer } from '../shell/viewer';
 
 ChartJS.register(BarElement, CategoryScale, LinearScale, Tooltip);
@@ -272,28 +273,17 @@ export default function Dashboard() {
           </section>
           <section aria-label="Utilization">
             <h3>Utilization</h3>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Agent</th>
-                  <th scope="col">Occupancy</th>
-                  <th scope="col">Average load</th>
-                  <th scope="col">Handled</th>
-                  <th scope="col">Online</th>
+            <Table columns={['Agent', 'Occupancy', 'Average load', 'Handled', 'Online']}>
+              {m.agentUtilization.map((u) => (
+                <tr key={u.agentId}>
+                  <td>{u.agent?.name ?? u.agentId}</td>
+                  <td>{Math.round(u.occupancy * 100)} %</td>
+                  <td>{Math.round(u.averageLoad * 100)} %</td>
+                  <td>{u.conversationsHandled}</td>
+                  <td>{seconds(u.onlineSeconds)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {m.agentUtilization.map((u) => (
-                  <tr key={u.agentId}>
-                    <td>{u.agent?.name ?? u.agentId}</td>
-                    <td>{Math.round(u.occupancy * 100)} %</td>
-                    <td>{Math.round(u.averageLoad * 100)} %</td>
-                    <td>{u.conversationsHandled}</td>
-                    <td>{seconds(u.onlineSeconds)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           </section>
         </>
       )}

@@ -6,7 +6,7 @@ import { Link, Redirect, Route, Router, Switch } from 'wouter';
 import { useHashLocation } from 'wouter/use-hash-location';
 import type { ConnectionState } from '../api/client';
 import { graphql } from '../gql';
-import type { AgentSummaryFragment } from '../gql/graphql';
+import type { AgentFieldsFragment } from '../gql/graphql';
 import { Inbox } from '../inbox/Inbox';
 import { useLiveEpoch, useLiveEvent } from '../live';
 import { ErrorMessage } from './ErrorMessage';
@@ -19,7 +19,7 @@ const Admin = lazy(() => import('../admin/Admin'));
 const ViewerQuery = graphql(`
   query Viewer {
     viewer {
-      ...AgentSummary
+      ...AgentFields
     }
     queue {
       length
@@ -38,7 +38,7 @@ const SignOut = graphql(`
 export function Console({ connection, onSignOut }: { connection: ConnectionState; onSignOut(): void }) {
   const epoch = useLiveEpoch();
   const [{ data, error }, refetch] = useQuery({ query: ViewerQuery });
-  const [viewer, setViewer] = useState<AgentSummaryFragment | null>(null);
+  const [viewer, setViewer] = useState<AgentFieldsFragment | null>(null);
   const [queueLength, setQueueLength] = useState<number | null>(null);
   const [, signOut] = useMutation(SignOut);
 

@@ -1,20 +1,20 @@
 // The agent's presence: Online / Away / Offline, with a coloured dot.
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
-import type { AgentSummaryFragment, AgentStatus } from '../gql/graphql';
+import type { AgentFieldsFragment, AgentStatus } from '../gql/graphql';
 import { ErrorMessage } from './ErrorMessage';
 
 const SetStatus = graphql(`
   mutation SetStatus($status: AgentStatus!) {
     setAgentStatus(status: $status) {
-      ...AgentSummary
+      ...AgentFields
     }
   }
 `);
 
 export const STATUS_WORDS: Record<AgentStatus, string> = { ONLINE: 'Online', AWAY: 'Away', OFFLINE: 'Offline' };
 
-export function StatusControl({ viewer, onChange }: { viewer: AgentSummaryFragment; onChange(agent: AgentSummaryFragment): void }) {
+export function StatusControl({ viewer, onChange }: { viewer: AgentFieldsFragment; onChange(agent: AgentFieldsFragment): void }) {
   const [{ fetching, error }, setStatus] = useMutation(SetStatus);
   return (
     <span className="status-control">

@@ -1,9 +1,9 @@
 import { createContext, useContext } from 'react';
-import type { AgentSummaryFragment } from '../gql/graphql';
+import type { AgentFieldsFragment } from '../gql/graphql';
 
-export const ViewerContext = createContext<AgentSummaryFragment | null>(null);
+export const ViewerContext = createContext<AgentFieldsFragment | null>(null);
 
-export function useViewer(): AgentSummaryFragment {
+export function useViewer(): AgentFieldsFragment {
   const viewer = useContext(ViewerContext);
   if (!viewer) throw new Error('useViewer outside the signed-in console');
   return viewer;
