@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailableReason, launchBrowser, newConsolePage, screenshot, signInWithToken, startDeskProcess, type DeskProcess } from './console/harness.js';
+import { browserUnavailableReason, cutNetwork, launchBrowser, newConsolePage, restoreNetwork, screenshot, signInWithToken, startDeskProcess, type DeskProcess } from './console/harness.js';
 
 const unavailable = browserUnavailableReason();
 if (unavailable) {
@@ -160,6 +160,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await ana.page.getByLabel('Attach a file').setInputFiles({ name: 'label.png', mimeType: 'image/png', buffer: PARCEL_PNG });
     await expect.poll(() => desk.emulator.sent.some((s) => s.to === '15550001111' && s.type === 'image'), { timeout: 5_000 }).toBe(true);
     await messages.getByRole('img', { name: 'label.png' }).waitFor();
+    await expect.poll(() => messages.getByRole('img', { name: 'label.png' }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(96);
     await screenshot(ana.page, 'conversation');
 
     // Canned responses: an admin writes one; the agent types "/" and its shortcut.
@@ -212,24 +213,90 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     // The customer rates 5 on the survey's list.
     await desk.emulator.postInbound(desk.webhookUrl, { type: 'list_reply', replyId: 'rating-5', title: 'Excellent', from: '15550001111', name: 'Carla Customer' });
 
-    // A customer whose last message is 25 hours old: the template picker replaces the composer.
+    // A customer whose last message is 25 hours old: the template picker replaces the composer,
+    // lists the approved templates of the catalog the desk synced, and sends one with its parameters.
+    desk.emulator.media.templates = [
+      { name: 'order_update', language: 'en_US', status: 'APPROVED', category: 'UTILITY', components: [{ type: 'BODY', text: 'Hello {{1}}, your order {{2}} is on its way.' }] },
+      { name: 'spring_sale', language: 'en_US', status: 'REJECTED', category: 'MARKETING', components: [{ type: 'BODY', text: 'Sale!' }] },
+    ];
+    await graphqlAsAdmin(desk, 'mutation { syncTemplates { templates } }');
     await desk.emulator.postInbound(desk.webhookUrl, { type: 'text', text: 'Are you there?', from: '15550002222', name: 'Dora Late', timestamp: Date.now() - 25 * 3_600_000 });
     await anaList.getByText('Dora Late').click();
-    await ana.page.getByRole('form', { name: 'Template picker' }).waitFor();
+    const templatePicker = ana.page.getByRole('form', { name: 'Template picker' });
+    await templatePicker.waitFor();
     expect(await ana.page.getByLabel('Reply').count()).toBe(0);
+    const templateSelect = templatePicker.getByRole('combobox', { name: /^Template/ });
+    await expect.poll(() => templateSelect.locator('option').allTextContents()).toEqual(['Choose an approved template…', 'order_update · en_US (utility)']);
+    await templateSelect.selectOption('order_update:en_US');
+    await templatePicker.getByLabel('{{1}}').fill('Dora');
+    await templatePicker.getByLabel('{{2}}').fill('#1042');
+    await expect.poll(() => templatePicker.getByLabel('Preview').textContent()).toBe('Hello Dora, your order #1042 is on its way.');
     await screenshot(ana.page, 'template-picker');
+
+    // Every control on this screen is reachable with Tab, in order.
+    await ana.page.locator('body').focus();
+    const reached = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      await ana.page.keyboard.press('Tab');
+      reached.add(await ana.page.evaluate(`(() => { const e = document.activeElement; return (e.getAttribute('aria-label') || e.labels?.[0]?.textContent || e.textContent || '').trim(); })()`));
+    }
+    for (const name of ['Status', 'Search conversations', 'Transfer', 'Resolve', 'Template', '{{1}}', 'Send template']) expect([...reached].some((r) => r.startsWith(name)), `Tab reaches "${name}"; reached ${[...reached].join(' | ')}`).toBe(true);
+    expect([...reached].some((r) => r.includes('Dora Late'))).toBe(true);
+
+    await templatePicker.getByRole('button', { name: 'Send template' }).click();
+    await expect.poll(() => desk.emulator.sent.find((s) => s.to === '15550002222' && s.type === 'template')?.body['template'], { timeout: 5_000 }).toMatchObject({
+      name: 'order_update',
+      components: [{ type: 'body', parameters: [{ type: 'text', text: 'Dora' }, { type: 'text', text: '#1042' }] }],
+    });
+    await ana.page.getByRole('list', { name: 'Messages' }).getByText('Hello Dora, your order #1042 is on its way.').waitFor();
 
     // The dashboard draws from what just happened.
     await admin.page.goto('/#/dashboard');
     const volume = admin.page.getByRole('region', { name: 'Volume' });
     await expect.poll(async () => Number((await volume.locator('dd').first().textContent()) ?? 0)).toBeGreaterThanOrEqual(2);
-    await admin.page.locator('canvas').waitFor();
+    await admin.page.getByRole('region', { name: 'Volume by hour' }).locator('canvas').waitFor();
     await expect.poll(() => admin.page.getByRole('region', { name: 'CSAT' }).textContent()).toContain('5.00 / 5');
+    // The ratings chart: one 5 from Carla.
+    await expect.poll(() => admin.page.getByRole('region', { name: 'Ratings' }).getByRole('img').getAttribute('aria-label')).toBe('Ratings: 0 × 1, 0 × 2, 0 × 3, 0 × 4, 1 × 5');
     await screenshot(admin.page, 'dashboard');
+    // Another range: nothing happened a month ago.
+    await admin.page.getByLabel('Range').selectOption('custom');
+    const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+    await admin.page.getByLabel('From', { exact: true }).fill(monthAgo);
+    await admin.page.getByLabel('To', { exact: true }).fill(monthAgo);
+    await expect.poll(() => admin.page.getByRole('region', { name: 'CSAT' }).textContent()).toContain('No ratings in this range');
+    await admin.page.getByRole('link', { name: 'Admin' }).click();
+    await admin.page.getByRole('link', { name: 'Integrations' }).click();
+    await admin.page.getByRole('heading', { name: 'Dead letters' }).waitFor();
+    await screenshot(admin.page, 'admin-integrations');
+    await admin.page.getByRole('link', { name: 'Canned responses' }).click();
+    await screenshot(admin.page, 'admin-canned-responses');
+
+    // The socket drops: "Reconnecting…"; a conversation that starts meanwhile is not pushed, and
+    // appears once the socket is back, because the console refetches what it shows.
+    await admin.page.goto('/#/');
+    const adminList = admin.page.getByRole('list', { name: 'Conversations' });
+    await adminList.getByText('Dora Late').waitFor();
+    await cutNetwork(admin.page);
+    await admin.page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
+    await desk.emulator.postInbound(desk.webhookUrl, { type: 'text', text: 'Anyone?', from: '15550003333', name: 'Eve Offline' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await adminList.getByText('Eve Offline').count()).toBe(0);
+    await restoreNetwork(admin.page);
+    await adminList.getByText('Eve Offline').waitFor({ timeout: 15_000 });
+    await admin.page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor({ state: 'detached' });
 
     // Phone width: one pane at a time.
+    // Phone width, signed in with the keyboard only.
     const phone = await newConsolePage(browser, desk.url, { width: 390, height: 844 });
-    await signInWithPassword(phone.page, 'ana@example.com', `${ANA_PASSWORD}-2`);
+    await phone.page.goto('/');
+    await phone.page.getByLabel('Email').focus();
+    await phone.page.keyboard.type('ana@example.com');
+    await phone.page.keyboard.press('Tab');
+    await phone.page.keyboard.type(`${ANA_PASSWORD}-2`);
+    await phone.page.keyboard.press('Enter');
+    await phone.page.getByLabel('Status').waitFor();
+    await screenshot(phone.page, 'phone-inbox');
     await phone.page.getByRole('list', { name: 'Conversations' }).getByText('Dora Late').click();
     await phone.page.getByRole('list', { name: 'Messages' }).waitFor();
     expect(await phone.page.getByRole('list', { name: 'Conversations' }).isVisible()).toBe(false);

@@ -294,8 +294,8 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
 
     it('reports CSAT from the ratings in range', () => {
       // X 5, P c1 3, P c2 4, R c1 2 (R c2's 5 comes Tuesday) → 4 responses, mean 14/4 = 3.5,
-      // satisfied (4 or 5): X, P c2 → 2/4 = 50 %
-      expect(metrics.csat).toEqual({ responses: 4, average: 3.5, satisfiedPercent: 50 });
+      // satisfied (4 or 5): X, P c2 → 2/4 = 50 %; one each of 2, 3, 4 and 5
+      expect(metrics.csat).toEqual({ responses: 4, average: 3.5, satisfiedPercent: 50, distribution: [0, 1, 1, 1, 1] });
     });
 
     it('replays each agent’s status and load across the range edges', () => {
@@ -401,7 +401,7 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
     // Business: first responses 0, 1800, 1800, 0, 0, 0 → sum 3600, mean 600, sorted 0,0,0,0,1800,1800: median 0, p90 1800
     expect(metrics.firstResponseTimeBusinessHours).toEqual({ count: 6, average: 600, median: 0, p90: 1800 });
     // Ratings of cycles Asha resolved: 5, 3, 2 → mean 10/3, satisfied 1/3 = 33.33 %
-    expect(metrics.csat).toEqual({ responses: 3, average: expect.closeTo(10 / 3, 9), satisfiedPercent: expect.closeTo(100 / 3, 9) });
+    expect(metrics.csat).toEqual({ responses: 3, average: expect.closeTo(10 / 3, 9), satisfiedPercent: expect.closeTo(100 / 3, 9), distribution: [0, 1, 1, 0, 1] });
     // Only Asha's row, the same as the desk-wide one (the 09:00 transfer away from her is still seen).
     expect(metrics.agentUtilization).toEqual([
       { agentId: ASHA, agentName: 'Asha', onlineSeconds: 82800, occupancy: expect.closeTo(69900 / 82800, 9), conversationsHandled: 4, averageLoad: expect.closeTo(73500 / 82800 / 2, 9) },
@@ -411,7 +411,7 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
     // Ben: Q 1800 first response; P c2 21600 resolution; rating 4.
     expect(ben.firstResponseTime).toEqual({ count: 1, average: 1800, median: 1800, p90: 1800 });
     expect(ben.resolutionTime).toEqual({ count: 1, average: 21600, median: 21600, p90: 21600 });
-    expect(ben.csat).toEqual({ responses: 1, average: 4, satisfiedPercent: 100 });
+    expect(ben.csat).toEqual({ responses: 1, average: 4, satisfiedPercent: 100, distribution: [0, 0, 0, 1, 0] });
     expect(ben.conversationsResolved).toBe(1);
     expect(ben.agentUtilization).toEqual([{ agentId: BEN, agentName: 'Ben', onlineSeconds: 28800, occupancy: 0.9375, conversationsHandled: 1, averageLoad: 0.3125 }]);
   });
@@ -422,7 +422,7 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
     expect(metrics.resolutionTime).toEqual(zeroStats);
     expect(metrics.firstResponseTimeBusinessHours).toEqual(zeroStats);
     expect(metrics.resolutionTimeBusinessHours).toEqual(zeroStats);
-    expect(metrics.csat).toEqual({ responses: 0, average: 0, satisfiedPercent: 0 });
+    expect(metrics.csat).toEqual({ responses: 0, average: 0, satisfiedPercent: 0, distribution: [0, 0, 0, 0, 0] });
     expect(metrics.conversationsResolved).toBe(0);
     expect(metrics.agentUtilization).toEqual([{ agentId: CHEN, agentName: 'Chen', onlineSeconds: 0, occupancy: 0, conversationsHandled: 0, averageLoad: 0 }]);
   });
@@ -443,7 +443,7 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
     // R c1 resolved 13:00 after 3600 s; rated 2 at 13:05.
     expect(metrics.conversationsResolved).toBe(1);
     expect(metrics.resolutionTime).toEqual({ count: 1, average: 3600, median: 3600, p90: 3600 });
-    expect(metrics.csat).toEqual({ responses: 1, average: 2, satisfiedPercent: 0 });
+    expect(metrics.csat).toEqual({ responses: 1, average: 2, satisfiedPercent: 0, distribution: [0, 1, 0, 0, 0] });
     expect(metrics.firstResponseTime).toEqual(zeroStats);
   });
 
@@ -461,7 +461,7 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
       expect(metrics.resolutionTime).toEqual(zeroStats);
       expect(metrics.firstResponseTimeBusinessHours).toEqual(zeroStats);
       expect(metrics.resolutionTimeBusinessHours).toEqual(zeroStats);
-      expect(metrics.csat).toEqual({ responses: 0, average: 0, satisfiedPercent: 0 });
+      expect(metrics.csat).toEqual({ responses: 0, average: 0, satisfiedPercent: 0, distribution: [0, 0, 0, 0, 0] });
       expect(metrics.agentUtilization.map((row) => [row.agentName, row.onlineSeconds, row.occupancy, row.conversationsHandled, row.averageLoad])).toEqual([
         ['Asha', 0, 0, 0, 0],
         ['Ben', 0, 0, 0, 0],
@@ -489,7 +489,7 @@ describe.each(engines)('support metrics on the $name store', (engine) => {
     const metrics = await computeSupportMetrics(empty, RANGE, OPTIONS);
     expect(metrics.conversationsOpened).toBe(0);
     expect(metrics.firstResponseTime).toEqual(zeroStats);
-    expect(metrics.csat).toEqual({ responses: 0, average: 0, satisfiedPercent: 0 });
+    expect(metrics.csat).toEqual({ responses: 0, average: 0, satisfiedPercent: 0, distribution: [0, 0, 0, 0, 0] });
     expect(metrics.agentUtilization).toEqual([]);
     expectAllBucketsZero(metrics);
   });

@@ -29,7 +29,8 @@
  *   durations (the median business duration, not the business part of the
  *   median cycle).
  * - csat: `feedback` events in the range: responses, average score (1–5), and
- *   satisfiedPercent = responses scoring 4 or 5 ÷ responses × 100. 0 when none.
+ *   satisfiedPercent = responses scoring 4 or 5 ÷ responses × 100. 0 when none;
+ *   distribution = how many responses scored 1, 2, 3, 4 and 5 (five counts).
  * - agentUtilization: one row per agent (every agent, or only the one asked
  *   for; none when that id names no agent), sorted by name, over [from, to):
  *   - onlineSeconds: time with status ONLINE. The status at `from` is the last
@@ -77,6 +78,8 @@ export interface Csat {
   responses: number;
   average: number;
   satisfiedPercent: number;
+  /** Responses per score: [ones, twos, threes, fours, fives]. */
+  distribution: number[];
 }
 
 export interface SupportMetrics {
@@ -159,6 +162,7 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
   let responses = 0;
   let scoreSum = 0;
   let satisfied = 0;
+  const distribution = [0, 0, 0, 0, 0];
   const firstResponses: Array<[number, number]> = [];
   const resolutions: Array<[number, number]> = [];
   const changes: TimelineChange[] = [];
@@ -181,6 +185,7 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
           responses++;
           scoreSum += score;
           if (score >= 4) satisfied++;
+          distribution[Math.min(5, Math.max(1, Math.round(score))) - 1]!++;
           break;
         }
         case 'conversation.first_response': {
@@ -264,6 +269,7 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
       responses,
       average: responses > 0 ? scoreSum / responses : 0,
       satisfiedPercent: responses > 0 ? (satisfied / responses) * 100 : 0,
+      distribution,
     },
     agentUtilization,
     ...volumeByLocalTime(openedVolume, messageVolume, options.timeZone),
@@ -293,7 +299,7 @@ function emptyMetrics(agents: AgentDoc[]): SupportMetrics {
     resolutionTime: durationStats([]),
     firstResponseTimeBusinessHours: durationStats([]),
     resolutionTimeBusinessHours: durationStats([]),
-    csat: { responses: 0, average: 0, satisfiedPercent: 0 },
+    csat: { responses: 0, average: 0, satisfiedPercent: 0, distribution: [0, 0, 0, 0, 0] },
     agentUtilization: agents.map((agent) => ({ agentId: agent._id, agentName: agent.name, onlineSeconds: 0, occupancy: 0, conversationsHandled: 0, averageLoad: 0 })),
     ...volumeByLocalTime([], [], 'UTC'),
   };

@@ -43,6 +43,8 @@ export async function startDeskProcess(env: Record<string, string> = {}): Promis
       WHATSAPP_ACCESS_TOKEN: emulator.accessToken,
       WHATSAPP_APP_SECRET: emulator.appSecret,
       WHATSAPP_VERIFY_TOKEN: 'console-verify-token',
+      // The template picker lists the catalog the desk syncs from the emulator's WABA.
+      WHATSAPP_BUSINESS_ACCOUNT_ID: emulator.businessAccountId,
       ...env,
     });
   } catch (error) {
@@ -71,8 +73,36 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Lets a test cut the page's live connection: every WebSocket the page opens
+ * is kept in window.__sockets, and while window.__offline is set a new one
+ * goes to a closed port instead (as when the network is down). A string, not
+ * a function: the test runner's name helpers do not exist in the page.
+ */
+const SOCKET_SPY = `(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.__offline = false;
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      super(window.__offline ? 'ws://127.0.0.1:9/' : url, protocols);
+      window.__sockets.push(this);
+    }
+  };
+})()`;
+
+/** Closes the page's sockets and keeps new ones from connecting until restoreNetwork. */
+export async function cutNetwork(page: Page): Promise<void> {
+  await page.evaluate(`window.__offline = true; window.__sockets.forEach((s) => s.close())`);
+}
+
+export async function restoreNetwork(page: Page): Promise<void> {
+  await page.evaluate(`window.__offline = false`);
+}
+
 export async function newConsolePage(browser: Browser, baseUrl: string, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, baseURL: baseUrl });
+  await context.addInitScript(SOCKET_SPY);
   const page = await context.newPage();
   // Every step is bounded: a missing element fails in seconds, not at the test's end.
   page.setDefaultTimeout(10_000);

@@ -20,6 +20,7 @@ const Csat = builder.objectRef<SupportMetrics['csat']>('Csat').implement({
     responses: t.exposeInt('responses'),
     average: t.exposeFloat('average', { description: 'Mean rating, 1 to 5 (0 with no responses).' }),
     satisfiedPercent: t.exposeFloat('satisfiedPercent', { description: 'Ratings of 4 or 5 as a percentage of all ratings.' }),
+    distribution: t.exposeIntList('distribution', { description: 'How many ratings scored 1, 2, 3, 4 and 5: always five counts, ones first.' }),
   }),
 });
 

@@ -216,6 +216,23 @@ export function ConversationView({ id }: { id: string }) {
     if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
   }, [items]);
 
+  // An image or video that finishes loading grows its bubble: stay at the bottom if the reader was there.
+  // (load does not bubble; a capturing listener on the list still hears it.)
+  const hasList = conversation !== null;
+  useEffect(() => {
+    const list = listRef.current;
+    if (!list) return;
+    const onLoad = () => {
+      if (stickToBottom.current) list.scrollTop = list.scrollHeight;
+    };
+    list.addEventListener('load', onLoad, true);
+    list.addEventListener('loadedmetadata', onLoad, true);
+    return () => {
+      list.removeEventListener('load', onLoad, true);
+      list.removeEventListener('loadedmetadata', onLoad, true);
+    };
+  }, [hasList]);
+
   // r reply, n note, ? shortcuts (e resolve lives with the actions).
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
@@ -273,11 +290,6 @@ export function ConversationView({ id }: { id: string }) {
           className="messages"
           aria-label="Messages"
           ref={listRef}
-          // An image that finishes loading grows its bubble: stay at the bottom if the reader was there.
-          onLoadCapture={() => {
-            const list = listRef.current;
-            if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
-          }}
           onScroll={(e) => {
             const list = e.currentTarget;
             stickToBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;

@@ -47,6 +47,7 @@ const Metrics = graphql(`
         responses
         average
         satisfiedPercent
+        distribution
       }
       agentUtilization {
         agentId
@@ -252,6 +253,20 @@ export default function Dashboard() {
               )}
             </section>
           </div>
+          {m.csat.responses > 0 && (
+            <section className="chart chart-small" aria-label="Ratings">
+              <h3>CSAT distribution</h3>
+              <Bar
+                role="img"
+                aria-label={`Ratings: ${m.csat.distribution.map((n, i) => `${n} × ${i + 1}`).join(', ')}`}
+                data={{
+                  labels: ['1', '2', '3', '4', '5'],
+                  datasets: [{ label: 'Ratings', data: m.csat.distribution, backgroundColor: ['#c62828', '#ef6c00', '#f9a825', '#7cb342', '#2e7d32'] }],
+                }}
+                options={{ responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }}
+              />
+            </section>
+          )}
           <section className="chart" aria-label="Volume by hour">
             <h3>Volume by hour</h3>
             <Bar
