@@ -106,6 +106,12 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await createAgent(admin.page, 'Ana Agent', 'ana@example.com', ANA_PASSWORD);
     await createAgent(admin.page, 'Bob Agent', 'bob@example.com', BOB_PASSWORD);
     await expect.poll(() => admin.page.getByRole('table').first().textContent()).toContain('Bob Agent');
+    // An API error in words, by its extensions.code (CONFLICT), with the desk's detail.
+    const newAgent = admin.page.getByRole('form', { name: 'New agent' });
+    await newAgent.getByLabel('Name').fill('Ana Again');
+    await newAgent.getByLabel('Email').fill('ana@example.com');
+    await newAgent.getByRole('button', { name: 'Create agent' }).click();
+    await expect.poll(() => newAgent.getByRole('alert').textContent()).toMatch(/^That could not be done in its current state: .*already exists/);
     await screenshot(admin.page, 'admin-agents');
 
     const ana = await newConsolePage(browser, desk.url);
@@ -122,6 +128,8 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await anaList.getByText('Carla Customer').click();
     const messages = ana.page.getByRole('list', { name: 'Messages' });
     await messages.getByText('Hello, my order is late').waitFor();
+    // The 24-hour window's time left, counted from the customer's message.
+    await ana.page.getByText(/^Window closes in 2[34] h \d+ m$/).waitFor();
 
     // Reply with Enter; the emulator receives it; ticks follow the status webhooks.
     await ana.page.getByLabel('Reply').fill('Sorry about that, checking now.');
