@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailableReason, cutNetwork, launchBrowser, newConsolePage, restoreNetwork, screenshot, signInWithToken, startDeskProcess, type DeskProcess } from './console/harness.js';
 
 const unavailable = browserUnavailableReason();
@@ -67,6 +67,13 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
   beforeAll(async () => {
     [desk, browser] = await Promise.all([startDeskProcess(), launchBrowser()]);
   }, 120_000);
+
+  // A failed step leaves its pages open: keep what each showed.
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail' || !browser) return;
+    let n = 0;
+    for (const page of browser.contexts().flatMap((c) => c.pages())) await screenshot(page, `failed-${++n}`).catch(() => undefined);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -183,12 +190,12 @@ describe.skipIf(unavailable !== null && !process.env.CI)('agent console in Chrom
     await ana.page.getByLabel('Reply').press('Enter');
     await expect.poll(() => ana.page.getByLabel('Reply').inputValue()).toBe('Your parcel is on its way and arrives tomorrow.');
 
-    // The session ends while Ana types (an admin sets a new password): back to sign-in, draft kept.
+    // The session ends while Ana types (an admin sets a new password): the desk closes her socket (4403),
+    // the console asks over HTTP, gets 401 and goes back to sign-in by itself; the draft is kept.
     await ana.page.getByLabel('Reply').fill('Half-written answer');
     const { agents } = (await graphqlAsAdmin(desk, '{ agents { id email } }')) as { agents: { id: string; email: string }[] };
     const anaId = agents.find((a) => a.email === 'ana@example.com')!.id;
     await graphqlAsAdmin(desk, 'mutation($id: ID!, $p: String!) { updateAgent(id: $id, input: { password: $p }) { id } }', { id: anaId, p: `${ANA_PASSWORD}-2` });
-    await ana.page.getByLabel('Status').selectOption('AWAY');
     await ana.page.getByRole('button', { name: 'Sign in' }).waitFor();
     await expect.poll(() => ana.page.getByRole('status').textContent()).toContain('session has ended');
     await ana.page.getByLabel('Email').fill('ana@example.com');

@@ -1,9 +1,9 @@
 // Session gate: the sign-in page without a session; with one, a client bound
 // to its token, the live feed, and the console. A refused token (expired,
 // revoked) ends the session and returns to sign-in; drafts stay stored.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Provider } from 'urql';
-import { createDeskClient, type ConnectionState } from './api/client';
+import { CheckToken, createDeskClient, type ConnectionState } from './api/client';
 import { LiveProvider } from './live';
 import { Console } from './shell/Console';
 import { SignIn } from './SignIn';
@@ -15,10 +15,14 @@ export function App() {
   const [session, setSession] = useState<Session | null>(() => loadSession());
   const [notice, setNotice] = useState<string | null>(null);
 
-  const end = useCallback((message: string | null) => {
-    clearSession();
-    setSession(null);
-    setNotice(message);
+  // Only the session that ended is cleared: a late 401 from the previous client must not end the next one.
+  const end = useCallback((token: string, message: string | null) => {
+    setSession((current) => {
+      if (current?.token !== token) return current;
+      clearSession();
+      setNotice(message);
+      return null;
+    });
   }, []);
 
   if (!session) {
@@ -36,9 +40,12 @@ export function App() {
   return <SignedIn key={session.token} session={session} onEnd={end} />;
 }
 
-function SignedIn({ session, onEnd }: { session: Session; onEnd(message: string | null): void }) {
+function SignedIn({ session, onEnd: endSession }: { session: Session; onEnd(token: string, message: string | null): void }) {
+  const onEnd = useCallback((message: string | null) => endSession(session.token, message), [endSession, session.token]);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [epoch, setEpoch] = useState(0);
+  // A refused socket may mean the session is over, or only a connection cap: ask over HTTP, whose 401 ends the session.
+  const checkSession = useRef(() => undefined as void);
 
   const desk = useMemo(
     () =>
@@ -49,11 +56,12 @@ function SignedIn({ session, onEnd }: { session: Session; onEnd(message: string 
           if (state === 'connected' && wasRetry) setEpoch((n) => n + 1);
         },
         onUnauthenticated: () => onEnd(EXPIRED),
-        onSocketRefused: () => undefined,
+        onSocketRefused: () => checkSession.current(),
       }),
     [session.token, onEnd],
   );
   useEffect(() => () => desk.dispose(), [desk]);
+  checkSession.current = () => void desk.client.query(CheckToken, {}, { requestPolicy: 'network-only' }).toPromise();
 
   // Sessions carry their expiry: go back to sign-in when it passes.
   useEffect(() => {

@@ -2,18 +2,10 @@
 // (the bootstrap admin's ADMIN_TOKEN, or an API token), checked with a viewer
 // query before it is kept.
 import { useState, type FormEvent } from 'react';
-import { createAnonymousClient } from './api/client';
+import { CheckToken, createAnonymousClient } from './api/client';
 import { describeError, errorCode } from './api/errors';
 import { graphql } from './gql';
 import type { Session } from './session';
-
-const CheckToken = graphql(`
-  query CheckToken {
-    viewer {
-      id
-    }
-  }
-`);
 
 const SignInMutation = graphql(`
   mutation SignIn($email: String!, $password: String!) {

@@ -122,3 +122,11 @@ export function useLiveEvent<K extends keyof LiveEvents>(kind: K, listener: List
 export function useLiveEpoch(): number {
   return useLive().epoch;
 }
+
+/** Asks the desk again, past the cache, after every reconnect: what happened while the socket was down was not pushed. */
+export function useRefetchOnReconnect(refetch: (options: { requestPolicy: 'network-only' }) => void): void {
+  const epoch = useLiveEpoch();
+  useEffect(() => {
+    if (epoch > 0) refetch({ requestPolicy: 'network-only' });
+  }, [epoch, refetch]);
+}

@@ -5,7 +5,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { AgentRole, AgentFieldsFragment } from '../gql/graphql';
-import { useLiveEpoch, useLiveEvent } from '../live';
+import { useLiveEvent, useRefetchOnReconnect } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { STATUS_WORDS } from '../shell/StatusControl';
 import { Table } from '../shell/Table';
@@ -128,7 +128,6 @@ function AgentRow({ agent, onToken }: { agent: AgentFieldsFragment; onToken(show
 }
 
 export function Agents() {
-  const epoch = useLiveEpoch();
   const [{ data, error }, refetch] = useQuery({ query: AgentsQuery });
   const [shown, setShown] = useState<Shown | null>(null);
   const [{ fetching, error: createError }, createAgent] = useMutation(CreateAgent);
@@ -139,9 +138,7 @@ export function Agents() {
   const [capacity, setCapacity] = useState(5);
 
   useLiveEvent('agent', () => refetch({ requestPolicy: 'network-only' }));
-  useEffect(() => {
-    if (epoch > 0) refetch({ requestPolicy: 'network-only' });
-  }, [epoch, refetch]);
+  useRefetchOnReconnect(refetch);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

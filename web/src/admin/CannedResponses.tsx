@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
+import { useRefetchOnReconnect } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { Table } from '../shell/Table';
 
@@ -43,6 +44,7 @@ const DeleteCanned = graphql(`
 
 export function CannedResponses() {
   const [{ data, error }, refetch] = useQuery({ query: CannedResponsesQuery, variables: {}, requestPolicy: 'network-only' });
+  useRefetchOnReconnect(refetch);
   const [created, create] = useMutation(CreateCanned);
   const [updated, update] = useMutation(UpdateCanned);
   const [deleted, remove] = useMutation(DeleteCanned);

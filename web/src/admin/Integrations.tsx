@@ -1,6 +1,7 @@
 // Integrations: each plugin's delivery health, and dead letters with retry.
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
+import { useRefetchOnReconnect } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { Table } from '../shell/Table';
 
@@ -41,6 +42,7 @@ const HEALTH_WORDS = { OK: 'OK', DEGRADED: 'Degraded', FAILING: 'Failing' } as c
 
 export function Integrations() {
   const [{ data, error }, refetch] = useQuery({ query: IntegrationsQuery, requestPolicy: 'network-only' });
+  useRefetchOnReconnect(refetch);
   const [retryIntegrationState, retryIntegration] = useMutation(RetryIntegration);
   const [retryLetterState, retryLetter] = useMutation(RetryDeadLetter);
   const again = () => refetch({ requestPolicy: 'network-only' });

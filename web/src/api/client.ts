@@ -5,7 +5,17 @@
 // they show, since events sent while the socket was down are gone.
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
+import { graphql } from '../gql';
 import { errorCode } from './errors';
+
+/** Whether a token is (still) good: signing in with a token, and after the socket is refused. */
+export const CheckToken = graphql(`
+  query CheckToken {
+    viewer {
+      id
+    }
+  }
+`);
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 

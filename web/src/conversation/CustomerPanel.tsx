@@ -5,6 +5,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { ConversationDetailFieldsFragment } from '../gql/graphql';
 import { customerLabel } from '../inbox/tabs';
+import { useRefetchOnReconnect } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 
 const CustomerQuery = graphql(`
@@ -34,7 +35,8 @@ const CustomerQuery = graphql(`
 
 export function CustomerPanel({ conversation }: { conversation: ConversationDetailFieldsFragment }) {
   const [open, setOpen] = useState(true);
-  const [{ data, error }] = useQuery({ query: CustomerQuery, variables: { id: conversation.customer.id } });
+  const [{ data, error }, refetch] = useQuery({ query: CustomerQuery, variables: { id: conversation.customer.id } });
+  useRefetchOnReconnect(refetch);
   const customer = data?.customer;
   const others = (customer?.conversations.edges ?? []).map((e) => e.node).filter((c) => c.id !== conversation.id);
   return (

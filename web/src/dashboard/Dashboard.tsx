@@ -12,6 +12,7 @@ import type { SupportMetricsQuery } from '../gql/graphql';
 
 type DurationStats = SupportMetricsQuery['metrics']['firstResponseTime'];
 import { ErrorMessage } from '../shell/ErrorMessage';
+import { useRefetchOnReconnect } from '../live';
 import { Table } from '../shell/Table';
 import { useViewer } from '../shell/viewer';
 
@@ -175,7 +176,8 @@ export default function Dashboard() {
     return { from: new Date(`${customFrom}T00:00:00`).toISOString(), to: new Date(new Date(`${customTo}T00:00:00`).getTime() + DAY).toISOString() };
   }, [range, customFrom, customTo]);
 
-  const [{ data, error, fetching }] = useQuery({ query: Metrics, variables: { from, to, agentId: agentId || null }, requestPolicy: 'cache-and-network' });
+  const [{ data, error, fetching }, refetch] = useQuery({ query: Metrics, variables: { from, to, agentId: agentId || null }, requestPolicy: 'cache-and-network' });
+  useRefetchOnReconnect(refetch);
   const m = data?.metrics;
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 

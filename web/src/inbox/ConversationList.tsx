@@ -8,7 +8,7 @@ import { useClient, useQuery, type CombinedError } from 'urql';
 import { useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { ConversationRowFieldsFragment } from '../gql/graphql';
-import { useLiveEpoch, useLiveEvent } from '../live';
+import { useLiveEpoch, useLiveEvent, useRefetchOnReconnect } from '../live';
 import { ErrorMessage } from '../shell/ErrorMessage';
 import { useViewer } from '../shell/viewer';
 import { useNow } from '../useNow';
@@ -117,9 +117,7 @@ export function ConversationList({ selectedId }: { selectedId: string | null }) 
   const countFilters = useMemo(() => Object.fromEntries(TABS.map((t) => [t.id, t.filter(viewer.id)])) as Record<TabId, ReturnType<(typeof TABS)[number]['filter']>>, [viewer.id]);
   const [{ data: counts }, refetchCounts] = useQuery({ query: InboxCounts, variables: countFilters, requestPolicy: 'cache-and-network' });
   const countsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(() => {
-    if (epoch > 0) refetchCounts({ requestPolicy: 'network-only' });
-  }, [epoch, refetchCounts]);
+  useRefetchOnReconnect(refetchCounts);
 
   // Live: a conversation event decides membership by the tab's rule.
   useLiveEvent('conversation', (conversation) => {

@@ -8,7 +8,7 @@ import type { ConnectionState } from '../api/client';
 import { graphql } from '../gql';
 import type { AgentFieldsFragment } from '../gql/graphql';
 import { Inbox } from '../inbox/Inbox';
-import { useLiveEpoch, useLiveEvent } from '../live';
+import { useLiveEvent, useRefetchOnReconnect } from '../live';
 import { ErrorMessage } from './ErrorMessage';
 import { StatusControl } from './StatusControl';
 import { ViewerContext } from './viewer';
@@ -36,7 +36,6 @@ const SignOut = graphql(`
 `);
 
 export function Console({ connection, onSignOut }: { connection: ConnectionState; onSignOut(): void }) {
-  const epoch = useLiveEpoch();
   const [{ data, error }, refetch] = useQuery({ query: ViewerQuery });
   const [viewer, setViewer] = useState<AgentFieldsFragment | null>(null);
   const [queueLength, setQueueLength] = useState<number | null>(null);
@@ -49,9 +48,7 @@ export function Console({ connection, onSignOut }: { connection: ConnectionState
     }
   }, [data]);
   useLiveEvent('queue', (queue) => setQueueLength(queue.length));
-  useEffect(() => {
-    if (epoch > 0) refetch({ requestPolicy: 'network-only' });
-  }, [epoch, refetch]);
+  useRefetchOnReconnect(refetch);
   useLiveEvent('agent', (agent) => {
     if (agent.id === viewer?.id) setViewer(agent);
   });
