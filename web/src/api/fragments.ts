@@ -1,9 +1,8 @@
 // The shapes the screens share. Agents, inbox rows and files use the
 // fragments the tests' operations use too (schema/operations/fragments.graphql:
-// AgentFields, InboxRow, MediaFields). A message keeps its own flat list: the
-// desk's query cost limit charges every fragment level 2.25× (graphql-armor,
-// depthCostFactor² per spread), and a 50-message page spreading MessageFields
-// inside this one costs 129,512 against a limit of 100,000 (flat: 83,860).
+// AgentFields, InboxRow, MediaFields). A message keeps its own list: the
+// console shows statusAt, the author's name and the file, and has no use for
+// MessageFields' whatsappId, origin, authorName and payload.
 // The client preset adds these definitions to every operation that spreads
 // them.
 import { graphql } from '../gql';
