@@ -278,7 +278,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         );
       },
       (app) => {
-        void app.register(pluginRoutes(plugins, { bodyLimit: BODY_LIMIT }));
+        void app.register(pluginRoutes, { host: plugins, bodyLimit: BODY_LIMIT });
       },
       (app) => {
         void app.register(consoleRoutes({ root: consoleRoot, logger }));

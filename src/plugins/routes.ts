@@ -1,7 +1,9 @@
 // POST|GET /plugins/:name/* — each plugin's inbound webhooks, with the raw
 // body kept for the plugin's own signature check — and the dispatch of one
 // request to the plugin route that matches it.
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { PluginHandlers, PluginLogger, PluginRequest, PluginResponse } from './contract.js';
 import type { PluginHost } from './host.js';
 
@@ -30,28 +32,44 @@ export async function routeRequest(plugin: { handlers: PluginHandlers; logger: P
   }
 }
 
-export function pluginRoutes(host: PluginHost, options: { bodyLimit: number }): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_req, body, done) => done(null, body));
+export interface PluginRoutesOptions {
+  host: PluginHost;
+  bodyLimit: number;
+}
 
-    const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
-      const { name } = request.params as { name: string };
+/** Header values as plugins read them: one string per name (repeated headers joined as HTTP allows). */
+function singleValued(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+}
+
+const params = z.object({ name: z.string(), '*': z.string() });
+
+/** Registered with its options: `app.register(pluginRoutes, { host, bodyLimit })`. */
+export const pluginRoutes: FastifyPluginAsyncZod<PluginRoutesOptions> = async (app, { host, bodyLimit }) => {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/plugins/:name/*',
+    schema: { params },
+    handler: async (request, reply) => {
+      const { name } = request.params;
       const url = new URL(request.url, 'http://local');
       const prefix = `/plugins/${name}`;
       const response = await host.handleRequest(name, {
         method: request.method,
         path: url.pathname.slice(prefix.length) || '/',
         url: request.url,
-        headers: request.headers as Record<string, string | undefined>,
+        headers: singleValued(request.headers),
         rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
         query: Object.fromEntries(url.searchParams.entries()),
       });
       if (!response) return reply.code(404).send({ error: `no route ${request.method} ${url.pathname}` });
       if (response.headers) reply.headers(response.headers);
       return reply.code(response.status).send(response.body ?? '');
-    };
-    app.post('/plugins/:name/*', handler);
-    app.get('/plugins/:name/*', handler);
-  };
-}
+    },
+  });
+};
