@@ -284,7 +284,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         void app.register(consoleRoutes({ root: consoleRoot, logger }));
       },
       (app) => {
-        void app.register(mediaRoutes({ signer: mediaUrls, mediaFor: (agentId, messageId) => workflow.mediaFor(agentId, messageId) }));
+        void app.register(mediaRoutes, { signer: mediaUrls, mediaFor: (agentId, messageId) => workflow.mediaFor(agentId, messageId) });
       },
     ],
   });

@@ -2,7 +2,7 @@
 // stays 200 through a graceful drain, so a liveness probe never kills a
 // process that is finishing its work; /readyz answers "send me traffic": the
 // store is reachable and no shutdown has begun.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 
 export interface HealthRoutesOptions {
   ready(): Promise<void>;
@@ -21,20 +21,19 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function healthRoutes(options: HealthRoutesOptions) {
-  return async function health(app: FastifyInstance) {
-    app.get('/healthz', async () => ({ status: 'ok' }));
+/** Registered with its options: `app.register(healthRoutes, { ready, isShuttingDown, readyTimeoutMs })`. */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
 
-    app.get('/readyz', async (request, reply) => {
-      if (options.isShuttingDown()) return reply.status(503).send({ status: 'unavailable', reason: SHUTTING_DOWN });
-      try {
-        await withTimeout(Promise.resolve().then(options.ready), options.readyTimeoutMs);
-        return { status: 'ok' };
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        request.log.warn({ reason }, 'not ready');
-        return reply.status(503).send({ status: 'unavailable', reason });
-      }
-    });
-  };
-}
+  app.get('/readyz', async (request, reply) => {
+    if (options.isShuttingDown()) return reply.status(503).send({ status: 'unavailable', reason: SHUTTING_DOWN });
+    try {
+      await withTimeout(Promise.resolve().then(options.ready), options.readyTimeoutMs);
+      return { status: 'ok' };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      request.log.warn({ reason }, 'not ready');
+      return reply.status(503).send({ status: 'unavailable', reason });
+    }
+  });
+};

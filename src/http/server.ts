@@ -193,8 +193,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     await ws.close();
   });
 
-  await app.register(healthRoutes({ ready: options.ready, isShuttingDown: () => shuttingDown, readyTimeoutMs: READY_TIMEOUT_MS }));
-  await app.register(metricsRoute(options.metricsRegistry, config.metricsToken));
+  await app.register(healthRoutes, { ready: options.ready, isShuttingDown: () => shuttingDown, readyTimeoutMs: READY_TIMEOUT_MS });
+  await app.register(metricsRoute, { registry: options.metricsRegistry, token: config.metricsToken });
   await app.register(graphqlHttp.plugin);
   for (const group of options.routes ?? []) {
     await app.register(async (scope) => {
