@@ -184,8 +184,11 @@ describe('generic signed webhooks, end to end', () => {
           body: raw,
         });
       };
-      expect((await post({ action: 'reply', conversationId: conversation._id, text: 'from another system' }, 'forged-secret')).status).toBe(401);
-      expect((await post({ action: 'reply', conversationId: conversation._id, text: 'from another system' })).status).toBe(200);
+      const reply = { id: 'crm-reply-1', action: 'reply', conversationId: conversation._id, text: 'from another system' };
+      expect((await post(reply, 'forged-secret')).status).toBe(401);
+      expect((await post(reply)).status).toBe(200);
+      // Replayed (or retried) within the 5 minutes: the same id is acted on once.
+      expect(await (await post(reply)).json()).toEqual({ ok: true, duplicate: true });
       await eventually('reply on WhatsApp', () => generic.emulator.sent.some((s) => (s.body['text'] as { body?: string } | undefined)?.body === 'from another system'));
       expect(generic.emulator.sent.filter((s) => (s.body['text'] as { body?: string } | undefined)?.body === 'from another system')).toHaveLength(1);
     } finally {

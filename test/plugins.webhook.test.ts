@@ -262,8 +262,11 @@ describe('webhook plugin: outbound', () => {
 describe('webhook plugin: inbound', () => {
   const conversation: ConversationRef = { id: 'conv-1', status: 'ASSIGNED', waId: '15551234567' };
 
+  let requestCount = 0;
+  /** Signs a body as a sender would; an object body without an `id` gets a fresh one (pass `id: undefined` explicitly to send none). */
   function signedRequest(body: unknown, options: { timestamp?: number; signature?: string; delivery?: string; omit?: boolean } = {}): PluginRequest {
-    const rawBody = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const withId = typeof body === 'object' && body !== null && !('id' in body) ? { id: `req-${++requestCount}`, ...body } : body;
+    const rawBody = Buffer.from(typeof withId === 'string' ? withId : JSON.stringify(withId));
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     const headers: Record<string, string | undefined> = { 'content-type': 'application/json' };
     if (!options.omit) {
@@ -336,21 +339,109 @@ describe('webhook plugin: inbound', () => {
     expect(await host.handleRequest('webhook', signedRequest(body, { timestamp: now - 290 }))).toMatchObject({ status: 200 });
   });
 
-  it('acts once on a delivery id sent twice, and lets a failed one be retried', async () => {
+  it('acts once on a request id sent twice, and lets a failed one be retried', async () => {
     const { host, store, calls } = await inboundHost();
-    const body = { action: 'reply', conversationId: 'conv-1', text: 'once' };
-    expect(await host.handleRequest('webhook', signedRequest(body, { delivery: 'd-1' }))).toMatchObject({ status: 200 });
-    expect(await host.handleRequest('webhook', signedRequest(body, { delivery: 'd-1' }))).toEqual({ status: 200, body: { ok: true, duplicate: true } });
+    const body = { id: 'd-1', action: 'reply', conversationId: 'conv-1', text: 'once' };
+    expect(await host.handleRequest('webhook', signedRequest(body))).toMatchObject({ status: 200 });
+    // The sender's retry: the same body signed again with a fresh timestamp.
+    expect(await host.handleRequest('webhook', signedRequest(body, { timestamp: Math.floor(Date.now() / 1000) + 1 }))).toEqual({ status: 200, body: { ok: true, duplicate: true } });
     expect(calls.filter((c) => c.method === 'postReply')).toHaveLength(1);
 
-    const missing = { action: 'resolve', conversationId: 'later' };
-    expect(await host.handleRequest('webhook', signedRequest(missing, { delivery: 'd-2' }))).toMatchObject({ status: 404 });
-    expect(await host.handleRequest('webhook', signedRequest(missing, { delivery: 'd-2' }))).toMatchObject({ status: 404 });
+    const missing = { id: 'd-2', action: 'resolve', conversationId: 'later' };
+    expect(await host.handleRequest('webhook', signedRequest(missing))).toMatchObject({ status: 404 });
+    expect(await host.handleRequest('webhook', signedRequest(missing))).toMatchObject({ status: 404 });
     expect(calls.filter((c) => c.method === 'resolveConversation')).toHaveLength(2);
 
     // The marks are kept for a while, not for good.
     const marks = await store.collection<PluginStateDoc>(COLLECTIONS.pluginState).find({ plugin: 'webhook' });
     expect(marks.map((m) => m.key).sort()).toEqual(['inbound/d-1', 'inbound/d-2']);
     for (const mark of marks) expect(new Date(mark.expiresAt!).getTime() - new Date(mark.updatedAt).getTime()).toBe(DEDUPE_TTL_MS);
+  });
+});
+
+describe('webhook plugin: inbound requests cannot be replayed (issue 14, finding 5)', () => {
+  const conversation: ConversationRef = { id: 'conv-1', status: 'ASSIGNED', waId: '15551234567' };
+
+  function sign(rawBody: string, timestamp = Math.floor(Date.now() / 1000), headers: Record<string, string> = {}): PluginRequest {
+    const ts = String(timestamp);
+    return {
+      method: 'POST',
+      path: '/inbound',
+      url: '/plugins/webhook/inbound',
+      headers: { 'content-type': 'application/json', 'x-desk-timestamp': ts, 'x-desk-signature': expectedSignature(ts, rawBody), ...headers },
+      rawBody: Buffer.from(rawBody),
+      query: {},
+    };
+  }
+
+  async function inboundHost() {
+    const receiver = await withReceiver();
+    const recorded = recordingDesk([conversation]);
+    const { host } = await startWebhook({ WEBHOOK_URLS: receiver.url }, recorded.desk);
+    return { host, ...recorded };
+  }
+
+  it('one signed reply replayed with a changed, missing or repeated X-Desk-Delivery reaches the customer once', async () => {
+    const { host, calls } = await inboundHost();
+    const captured = sign(JSON.stringify({ id: 'crm-7781', action: 'reply', conversationId: 'conv-1', text: 'Refund approved' }));
+    const replays: PluginRequest[] = [
+      captured,
+      { ...captured, headers: { ...captured.headers, 'x-desk-delivery': 'changed-1' } },
+      { ...captured, headers: { ...captured.headers, 'x-desk-delivery': 'changed-2' } },
+      { ...captured, headers: { ...captured.headers, 'x-desk-delivery': undefined } },
+    ];
+    const answers = [];
+    for (const request of replays) answers.push(await host.handleRequest('webhook', request));
+    expect(answers[0]).toMatchObject({ status: 200, body: { ok: true, conversationId: 'conv-1' } });
+    for (const answer of answers.slice(1)) expect(answer).toEqual({ status: 200, body: { ok: true, duplicate: true } });
+    expect(calls.filter((c) => c.method === 'postReply')).toEqual([{ method: 'postReply', args: ['conv-1', 'Refund approved', undefined] }]);
+  });
+
+  it('requires the id inside the signed body: without one (header or not) nothing happens', async () => {
+    const { host, calls } = await inboundHost();
+    const body = JSON.stringify({ action: 'reply', conversationId: 'conv-1', text: 'Refund approved' });
+    for (const headers of [{}, { 'x-desk-delivery': 'd-header-only' }] as Array<Record<string, string>>) {
+      const answer = await host.handleRequest('webhook', sign(body, undefined, headers));
+      expect(answer).toMatchObject({ status: 400, body: { ok: false, error: 'id: id must be a string' } });
+    }
+    for (const id of ['', ' \u200b\u2060 ', 'x'.repeat(201)]) {
+      const answer = await host.handleRequest('webhook', sign(JSON.stringify({ id, action: 'resolve', conversationId: 'conv-1' })));
+      expect(answer?.status).toBe(400);
+      expect((answer?.body as { error: string }).error).toMatch(/^id: id (must not be empty or blank|has 201 characters; at most 200 are allowed)$/);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('the timestamp is signed: the captured signature with another timestamp, or the original one after 5 minutes, is refused', async () => {
+    const { host, calls } = await inboundHost();
+    const now = Math.floor(Date.now() / 1000);
+    const captured = sign(JSON.stringify({ id: 'crm-1', action: 'resolve', conversationId: 'conv-1' }), now - 299);
+    const retimed = { ...captured, headers: { ...captured.headers, 'x-desk-timestamp': String(now) } };
+    expect(await host.handleRequest('webhook', retimed)).toMatchObject({ status: 401, body: { error: 'invalid signature: signature does not match' } });
+    const late = sign(JSON.stringify({ id: 'crm-2', action: 'resolve', conversationId: 'conv-1' }), now - 301);
+    expect(await host.handleRequest('webhook', late)).toMatchObject({ status: 401, body: { error: 'invalid signature: X-Desk-Timestamp is more than 5 minutes away from now' } });
+    expect(calls).toEqual([]);
+    expect(await host.handleRequest('webhook', captured)).toMatchObject({ status: 200 });
+  });
+
+  it('counts text in characters (code points) and refuses invisible text, as WhatsApp does', async () => {
+    const { host, calls } = await inboundHost();
+    const emoji = '😀'.repeat(4096); // 8,192 UTF-16 units, 4,096 characters
+    const ok = await host.handleRequest('webhook', sign(JSON.stringify({ id: 'e-1', action: 'reply', conversationId: 'conv-1', text: emoji, authorName: '🙂'.repeat(200) })));
+    expect(ok).toMatchObject({ status: 200 });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ text: `${emoji}😀` }, 'text: text has 4097 characters; at most 4096 are allowed'],
+      [{ text: '\u200b\u200d\ufeff \n' }, 'text: text must not be empty or blank'],
+      [{ text: 'hi', authorName: '\u2063' }, 'authorName: authorName must not be empty or blank'],
+      [{ text: 'hi', authorName: 'a'.repeat(201) }, 'authorName: authorName has 201 characters; at most 200 are allowed'],
+    ];
+    let n = 0;
+    for (const [extra, error] of cases) {
+      const body = { id: `e-bad-${++n}`, action: 'reply', conversationId: 'conv-1', ...extra };
+      expect(await host.handleRequest('webhook', sign(JSON.stringify(body)))).toEqual({ status: 400, body: { ok: false, error } });
+    }
+    const link = { id: 'l-1', action: 'link', conversationId: 'conv-1', externalId: 'T'.repeat(501) };
+    expect(await host.handleRequest('webhook', sign(JSON.stringify(link)))).toEqual({ status: 400, body: { ok: false, error: 'externalId: externalId has 501 characters; at most 500 are allowed' } });
+    expect(calls.filter((c) => c.method === 'postReply')).toHaveLength(1);
   });
 });

@@ -5,16 +5,28 @@
 // Signature (both directions): X-Desk-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>
 // with X-Desk-Timestamp in unix seconds — the scheme Stripe and GitHub
 // popularised, so receivers can reuse their verification code.
+//
+// Inbound requests are replay-proof: the signature covers the timestamp, a
+// timestamp more than 5 minutes from now is refused, and the dedupe key is
+// the body's required `id`, inside the signed bytes. A header could be
+// changed or dropped by whoever replays a captured request; the body cannot.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { DEDUPE_TTL_MS, definePlugin, headerValue, Ledger, parseRetryAfter, PermanentDeliveryError, RetryLaterError } from '../../src/plugins/contract.js';
+import { DEDUPE_TTL_MS, definePlugin, headerValue, Ledger, parseRetryAfter, PermanentDeliveryError, RetryLaterError, textProblem } from '../../src/plugins/contract.js';
 import type { DeskApi, DomainEvent, HttpResponse, PluginContext, PluginRequest, PluginResponse } from '../../src/plugins/contract.js';
 
 /** Requests signed more than this long ago (or ahead) are refused: a captured request cannot be replayed later. */
 export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** WhatsApp's limit on a text message body. */
-const MAX_TEXT_LENGTH = 4096;
+/** Inbound limits, in characters (code points, as WhatsApp counts them); plugins/README.md lists them. */
+export const INBOUND_LIMITS = {
+  /** WhatsApp's limit on a text message body. */
+  text: 4096,
+  authorName: 200,
+  externalId: 500,
+  /** The sender's request id, and a conversation id given back to us. */
+  id: 200,
+} as const;
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -84,10 +96,21 @@ export function deliveryIdFor(eventId: string, url: string): string {
   return `${eventId}-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
 }
 
+/** A string of at most `max` characters (code points) with something visible in it. */
+const chars = (max: number, what: string) =>
+  z.string({ error: `${what} must be a string` }).superRefine((value, ctx) => {
+    const problem = textProblem(value, max, what);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const conversationTarget = {
-  conversationId: z.string().min(1).optional(),
-  externalId: z.string().min(1).optional(),
+  conversationId: chars(INBOUND_LIMITS.id, 'conversationId').optional(),
+  externalId: chars(INBOUND_LIMITS.externalId, 'externalId').optional(),
 };
+
+// `id` is the sender's unique id for this request: the same id is acted on
+// once, so a retry must send the same body (same id) with a fresh timestamp.
+const requestId = { id: chars(INBOUND_LIMITS.id, 'id') };
 
 const inboundSchema = z
   .discriminatedUnion(
@@ -95,16 +118,18 @@ const inboundSchema = z
     [
       z.object({
         action: z.literal('reply'),
+        ...requestId,
         ...conversationTarget,
-        text: z.string().trim().min(1, 'text must not be empty').max(MAX_TEXT_LENGTH, `text must be at most ${MAX_TEXT_LENGTH} characters`),
-        authorName: z.string().min(1).max(200).optional(),
+        text: chars(INBOUND_LIMITS.text, 'text'),
+        authorName: chars(INBOUND_LIMITS.authorName, 'authorName').optional(),
       }),
-      z.object({ action: z.literal('resolve'), ...conversationTarget }),
-      z.object({ action: z.literal('reopen'), ...conversationTarget }),
+      z.object({ action: z.literal('resolve'), ...requestId, ...conversationTarget }),
+      z.object({ action: z.literal('reopen'), ...requestId, ...conversationTarget }),
       z.object({
         action: z.literal('link'),
-        conversationId: z.string().min(1),
-        externalId: z.string().min(1).max(500),
+        ...requestId,
+        conversationId: chars(INBOUND_LIMITS.id, 'conversationId'),
+        externalId: chars(INBOUND_LIMITS.externalId, 'externalId'),
         url: z.url().optional(),
       }),
     ],
@@ -250,19 +275,17 @@ async function inbound(ctx: PluginContext<WebhookConfig>, req: PluginRequest): P
   }
   const action = parsed.data;
 
-  // Senders retry when they miss our answer: the same X-Desk-Delivery is acted on once.
-  const deliveryId = headerValue(req.headers, 'x-desk-delivery')?.trim();
-  const dedupeKey = deliveryId ? `inbound/${deliveryId.slice(0, 200)}` : null;
+  // Senders retry when they miss our answer, and anyone who captured a signed
+  // request may send it again within the 5 minutes: the body's id is acted on once.
+  const dedupeKey = `inbound/${action.id}`;
   const ledger = new Ledger(ctx.state);
-  if (dedupeKey) {
-    // A failed earlier try (unknown conversation, window closed) lets this one try again.
-    const claim = await ledger.claimOrReport(dedupeKey);
-    if (claim === 'done') return { status: 200, body: { ok: true, duplicate: true } };
-    if (claim === 'processing') return { status: 409, body: { ok: false, error: 'this delivery is being processed; retry later' } };
-  }
+  // A failed earlier try (unknown conversation, window closed) had no effect: the same id may try again.
+  const claim = await ledger.claimOrReport(dedupeKey);
+  if (claim === 'done') return { status: 200, body: { ok: true, duplicate: true } };
+  if (claim === 'processing') return { status: 409, body: { ok: false, error: 'a request with this id is being processed; retry later' } };
 
   const response = await perform(ctx.desk, action).catch((error: unknown) => deskErrorResponse(ctx, error));
-  if (dedupeKey) await ledger.settle([dedupeKey], response.status === 200 ? 'done' : 'failed');
+  await ledger.settle([dedupeKey], response.status === 200 ? 'done' : 'failed');
   return response;
 }
 

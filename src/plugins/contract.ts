@@ -9,6 +9,8 @@ export type { ConversationDoc as PluginConversation, CustomerDoc as PluginCustom
 export { toDate } from '../events/types.js';
 /** One reading of headers for every plugin: case-insensitive lookup, and Retry-After as milliseconds. */
 export { headerValue, parseRetryAfter } from '../http/headerValues.js';
+/** Text counted as WhatsApp counts it (code points), and blank when nothing visible is left: the desk's own rules. */
+export { characterCount, isBlank, textProblem } from '../domain/text.js';
 
 export interface PluginLogger {
   debug(obj: object | string, msg?: string): void;
