@@ -273,7 +273,9 @@ export async function createApp(options: AppOptions): Promise<App> {
             workflow,
             logger,
             bodyLimit: BODY_LIMIT,
+            phoneNumberId: config.whatsapp.phoneNumberId,
             webhookLatency: meters.webhookLatency,
+            foreignItems: meters.foreignWebhookItemsTotal,
           }),
         );
       },

@@ -60,6 +60,7 @@ describe('reference payloads', () => {
       statuses: [],
       templateStatuses: [],
       problems: [],
+      foreign: [],
     });
   });
 
@@ -152,6 +153,7 @@ describe('reference payloads', () => {
         },
       ],
       problems: [],
+      foreign: [],
     });
   });
 
@@ -426,7 +428,7 @@ describe('the envelope', () => {
   });
 
   it('accepts an empty notification', () => {
-    expect(parseWebhook({ object: 'whatsapp_business_account', entry: [] })).toEqual({ inbound: [], statuses: [], templateStatuses: [], problems: [] });
+    expect(parseWebhook({ object: 'whatsapp_business_account', entry: [] })).toEqual({ inbound: [], statuses: [], templateStatuses: [], problems: [], foreign: [] });
   });
 
   it("parses the emulator's payloads the same way (so end-to-end tests stand on the reference shapes)", () => {
@@ -464,5 +466,30 @@ describe('the envelope', () => {
 describe('webhook statuses', () => {
   it('map to delivery statuses; played counts as read', () => {
     expect(['sent', 'delivered', 'read', 'played', 'failed'].map((s) => mapStatus(s as never))).toEqual(['SENT', 'DELIVERED', 'READ', 'READ', 'FAILED']);
+  });
+});
+
+describe('changes for another business number (issue 14, finding 7)', () => {
+  it('are left out of inbound and statuses and reported in foreign; ours in the same body are kept', () => {
+    const body = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            notification({ messages: [message('wamid.theirs', 'text', { text: { body: 'not for us' } })], statuses: [{ id: 'wamid.s', status: 'read', timestamp: '1749416390' }] }, '999000111').entry[0]!.changes[0]!,
+            notification({ messages: [message('wamid.ours', 'text', { text: { body: 'for us' } })] }).entry[0]!.changes[0]!,
+          ],
+        },
+      ],
+    };
+    const parsed = parseWebhook(body, { phoneNumberId: PHONE_NUMBER_ID });
+    expect(parsed.inbound.map((m) => m.whatsappId)).toEqual(['wamid.ours']);
+    expect(parsed.statuses).toEqual([]);
+    expect(parsed.foreign).toEqual([{ phoneNumberId: '999000111', messages: 1, statuses: 1 }]);
+    expect(parsed.problems).toEqual([]);
+
+    // Without a number of our own configured, every change is taken as ours.
+    expect(parseWebhook(body).inbound.map((m) => m.whatsappId)).toEqual(['wamid.theirs', 'wamid.ours']);
   });
 });

@@ -37,6 +37,8 @@ export interface DeskMetrics {
   sendFailuresTotal: Counter<'code'>;
   /** Scrapes in which the store or the outbox did not answer; their gauges kept their last values. */
   collectErrorsTotal: Counter<'source'>;
+  /** Webhook messages and statuses addressed to another business number than WHATSAPP_PHONE_NUMBER_ID: acknowledged, not stored. */
+  foreignWebhookItemsTotal: Counter<'phone_number_id' | 'kind'>;
 }
 
 export function createDeskMetrics(options: DeskMetricsOptions): DeskMetrics {
@@ -197,6 +199,12 @@ export function createDeskMetrics(options: DeskMetricsOptions): DeskMetrics {
       registers,
     }),
     collectErrorsTotal,
+    foreignWebhookItemsTotal: new Counter({
+      name: 'desk_whatsapp_foreign_items_total',
+      help: 'WhatsApp webhook messages and statuses for another phone_number_id than WHATSAPP_PHONE_NUMBER_ID: acknowledged, not stored',
+      labelNames: ['phone_number_id', 'kind'] as const,
+      registers,
+    }),
   };
 }
 

@@ -3,10 +3,10 @@
 // (greeting, assignment, plugins) runs afterwards from stored state.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import type { Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { Workflow } from '../workflow/index.js';
 import { verifySignature, verifySubscription } from './signature.js';
-import { WebhookShapeError, mapStatus, parseWebhook } from './webhook.js';
+import { WebhookShapeError, mapStatus, parseWebhook, type ForeignChange } from './webhook.js';
 
 export interface WhatsAppRouteOptions {
   appSecret: string | null;
@@ -14,10 +14,39 @@ export interface WhatsAppRouteOptions {
   workflow: Workflow;
   logger: Logger;
   bodyLimit: number;
+  /** WHATSAPP_PHONE_NUMBER_ID: changes for any other number are acknowledged and not stored. Null: all are ours. */
+  phoneNumberId: string | null;
   webhookLatency?: Histogram<'outcome'>;
+  foreignItems?: Counter<'phone_number_id' | 'kind'>;
+}
+
+/**
+ * Another number's traffic is not an attack (a Meta app subscribed for
+ * several numbers posts all of them here) but it is not ours either: say so
+ * once per number, count it always. Numbers are bounded so that neither the
+ * memory of what was logged nor the metric's label set can grow without end.
+ */
+const MAX_FOREIGN_NUMBERS = 20;
+
+function foreignNumbers(logger: Logger, counter: Counter<'phone_number_id' | 'kind'> | undefined) {
+  const seen = new Set<string>();
+  return (change: ForeignChange) => {
+    const known = seen.has(change.phoneNumberId);
+    if (!known && seen.size < MAX_FOREIGN_NUMBERS) {
+      seen.add(change.phoneNumberId);
+      logger.warn(
+        { phoneNumberId: change.phoneNumberId, messages: change.messages, statuses: change.statuses },
+        `webhook for another phone_number_id (${change.phoneNumberId}, not WHATSAPP_PHONE_NUMBER_ID): acknowledged, not stored; logged once per number, counted in desk_whatsapp_foreign_items_total`,
+      );
+    }
+    const label = seen.has(change.phoneNumberId) ? change.phoneNumberId : 'other';
+    counter?.inc({ phone_number_id: label, kind: 'message' }, change.messages);
+    counter?.inc({ phone_number_id: label, kind: 'status' }, change.statuses);
+  };
 }
 
 export function whatsappWebhookRoutes(options: WhatsAppRouteOptions): FastifyPluginAsync {
+  const noteForeign = foreignNumbers(options.logger, options.foreignItems);
   return async (app: FastifyInstance) => {
     // Signatures are over the exact bytes Meta sent, so this scope keeps the raw body.
     app.removeAllContentTypeParsers();
@@ -52,13 +81,14 @@ export function whatsappWebhookRoutes(options: WhatsAppRouteOptions): FastifyPlu
       }
       let parsed;
       try {
-        parsed = parseWebhook(body);
+        parsed = parseWebhook(body, { phoneNumberId: options.phoneNumberId });
       } catch (error) {
         if (!(error instanceof WebhookShapeError)) throw error;
         done('malformed');
         return reply.code(400).send({ error: error.message });
       }
       if (parsed.problems.length) options.logger.warn({ problems: parsed.problems }, 'webhook items skipped or degraded');
+      for (const change of parsed.foreign) noteForeign(change);
 
       // Item by item: one failing item must not hide the others, but any store failure means Meta must redeliver.
       const failures: unknown[] = [];

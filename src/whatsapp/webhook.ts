@@ -70,6 +70,18 @@ export interface ParsedWebhook {
   templateStatuses: TemplateStatusUpdate[];
   /** Items skipped or degraded, each with its location in the body: for the log, never for the HTTP answer. */
   problems: string[];
+  /**
+   * Changes addressed to another business number than ours (see
+   * ParseWebhookOptions.phoneNumberId), left out of `inbound` and `statuses`:
+   * one entry per change, with what it held.
+   */
+  foreign: ForeignChange[];
+}
+
+export interface ForeignChange {
+  phoneNumberId: string;
+  messages: number;
+  statuses: number;
 }
 
 export interface TemplateStatusUpdate {
@@ -93,6 +105,13 @@ const templateStatusSchema = z.object({
 export interface ParseWebhookOptions {
   /** Used when a message's timestamp is missing or unreadable (then noted in problems). Default: now. */
   receivedAt?: Date;
+  /**
+   * Our number (WHATSAPP_PHONE_NUMBER_ID). One Meta app can be subscribed
+   * for several numbers, and each of them posts here: a change whose
+   * metadata.phone_number_id is another one is not ours to store, and goes to
+   * `foreign`. Null or absent: every change is taken as ours.
+   */
+  phoneNumberId?: string | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -417,7 +436,8 @@ export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): 
   if (!envelope.success) throw new WebhookShapeError(envelope.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
 
   const receivedAt = options.receivedAt ?? new Date();
-  const result: ParsedWebhook = { inbound: [], statuses: [], templateStatuses: [], problems: [] };
+  const ours = options.phoneNumberId ?? null;
+  const result: ParsedWebhook = { inbound: [], statuses: [], templateStatuses: [], problems: [], foreign: [] };
   const { problems } = result;
 
   envelope.data.entry.forEach((entry, e) => {
@@ -449,6 +469,10 @@ export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): 
         return;
       }
       const { metadata, contacts = [], messages = [], statuses = [], errors } = value.data;
+      if (ours !== null && metadata.phone_number_id !== ours) {
+        result.foreign.push({ phoneNumberId: metadata.phone_number_id, messages: messages.length, statuses: statuses.length });
+        return;
+      }
 
       const names = new Map<string, string>();
       contacts.forEach((raw, k) => {

@@ -2,6 +2,7 @@
 // the webhook is acknowledged; greeting and assignment run afterwards as a
 // follow-up job, from stored state.
 import { decideOnCustomerReturn } from '../domain/lifecycle.js';
+import { customerSentAt } from '../domain/serviceWindow.js';
 import { sha256Hex } from '../domain/media.js';
 import type { ConversationDoc, CustomerDoc, MediaRef, MessageDoc, MessageType } from '../domain/model.js';
 import { DuplicateKeyError } from '../store/port.js';
@@ -45,9 +46,14 @@ type Placement =
   | { kind: 'existing'; conversation: ConversationDoc; role: 'message' | 'rating' | 'comment' }
   | { kind: 'opened' | 'reopened'; conversation: ConversationDoc; received: transitions.Received };
 
-export async function ingestInbound(deps: WorkflowDeps, input: InboundInput): Promise<IngestResult> {
+export async function ingestInbound(deps: WorkflowDeps, asSent: InboundInput): Promise<IngestResult> {
   const { repos } = deps;
   const now = deps.clock.now();
+  const sentAt = customerSentAt(asSent.timestamp, now);
+  if (sentAt !== asSent.timestamp) {
+    deps.logger.warn({ whatsappId: asSent.whatsappId, timestamp: asSent.timestamp.toISOString() }, 'inbound message dated more than 5 minutes ahead: its arrival time is used instead');
+  }
+  const input: InboundInput = { ...asSent, timestamp: sentAt };
 
   // Cheap exit for Meta's redeliveries; the unique index below is what really guarantees one copy.
   if (await repos.messages.byWhatsappId(input.whatsappId)) return { stored: false, message: null, conversation: null, followUp: null };
