@@ -46,6 +46,23 @@ describe('dependency monitor', () => {
     monitor.close();
   });
 
+  it('a dependency never reached since start-up is logged once, on its first error, not per retry', () => {
+    const { lines, logger } = recordingLogger();
+    const monitor = createDependencyMonitor({ logger });
+    const client = fakeRedis('connecting');
+    monitor.watchRedis('redis', client, 'job queue');
+    expect(monitor.down()).toEqual(['redis']);
+    expect(lines).toEqual([]);
+    for (let i = 0; i < 100; i++) client.emit('error', new Error('connect ECONNREFUSED 127.0.0.1:6390'));
+    expect(lines).toEqual([{ level: 'error', msg: expect.stringContaining('redis unreachable'), obj: { dependency: 'redis', reason: 'job queue: connect ECONNREFUSED 127.0.0.1:6390' } }]);
+    client.emit('ready');
+    expect(lines.map((l) => l.msg)).toEqual([expect.stringContaining('redis unreachable'), 'redis reachable']);
+    // A later outage is a new one, logged again.
+    client.emit('close');
+    expect(lines).toHaveLength(3);
+    monitor.close();
+  });
+
   it('summarises a long outage periodically, with the count of failures since the last summary', async () => {
     const { lines, logger } = recordingLogger();
     const monitor = createDependencyMonitor({ logger, summaryIntervalMs: 30 });

@@ -170,6 +170,40 @@ describe('start-up', { timeout: 150_000 }, () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('REDIS_URL at a closed port: a degraded start, /readyz 503 naming Redis, one log line for the outage, not one per retry', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    const run = start(bareEnvironment({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', REDIS_URL: `redis://127.0.0.1:${port}` }));
+    const [, url] = await run.waitFor(/GraphQL ready at (http:\/\/[^\s"]+)\/graphql/);
+    const readyz = await fetch(`${url}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.json()).toMatchObject({ reason: 'redis unreachable' });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    // ioredis retries every few hundred ms up to 2 s, the embedded-peers heartbeat runs every 10 s: 12 s see both many times over.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const logLines = run
+      .output()
+      .stdout.split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; level: number });
+    const outage = logLines.filter((l) => l.msg.startsWith('redis unreachable'));
+    expect(outage, run.output().stdout).toHaveLength(1);
+    expect(outage[0]!.level).toBe(50);
+    const warnings = logLines.filter((l) => l.level >= 40 && /redis|instances/i.test(l.msg));
+    // The start-up warning about REDIS_URL without MONGODB_URI, and the outage itself; nothing per retry.
+    expect(warnings.map((l) => l.msg), run.output().stdout).toHaveLength(2);
+    expect(logLines.length).toBeLessThan(30);
+    expect(run.output().stderr).toBe('');
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
   it('a second process on the same DATA_DIR exits 1 with one line naming the directory and the first one', async () => {
     const dataDir = join(freshDir(), 'data');
     const first = start(bareEnvironment({ PORT: '0', DATA_DIR: dataDir }));

@@ -55,6 +55,8 @@ interface Dependency {
   failuresSinceSummary: number;
   lastError: string | null;
   lastFailureLogAt: number;
+  /** Whether the current outage was logged: one that began before the first connection is logged on its first error. */
+  announced: boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -72,7 +74,7 @@ export function createDependencyMonitor(options: DependencyMonitorOptions): Depe
   function dependency(name: string): Dependency {
     let found = dependencies.get(name);
     if (!found) {
-      found = { name, clients: new Map(), up: true, since: now(), failures: 0, failuresSinceSummary: 0, lastError: null, lastFailureLogAt: Number.NEGATIVE_INFINITY };
+      found = { name, clients: new Map(), up: true, since: now(), failures: 0, failuresSinceSummary: 0, lastError: null, lastFailureLogAt: Number.NEGATIVE_INFINITY, announced: false };
       dependencies.set(name, found);
     }
     return found;
@@ -83,8 +85,18 @@ export function createDependencyMonitor(options: DependencyMonitorOptions): Depe
     return true;
   }
 
+  function announceDown(d: Dependency, reason: string | null): void {
+    d.announced = true;
+    logger.error({ dependency: d.name, reason }, `${d.name} unreachable: work is kept in the store and resumes when it is back`);
+  }
+
   function setUp(d: Dependency, up: boolean, reason: string | null): void {
-    if (d.up === up || closed) return;
+    if (closed) return;
+    if (d.up === up) {
+      // Never reached since start-up: its first error is the outage's one line.
+      if (!up && !d.announced) announceDown(d, reason);
+      return;
+    }
     const downForMs = now() - d.since;
     d.up = up;
     d.since = now();
@@ -92,8 +104,9 @@ export function createDependencyMonitor(options: DependencyMonitorOptions): Depe
       logger.info({ dependency: d.name, downForMs, failuresWhileDown: d.failures }, `${d.name} reachable`);
       d.failures = 0;
       d.failuresSinceSummary = 0;
+      d.announced = false;
     } else {
-      logger.error({ dependency: d.name, reason }, `${d.name} unreachable: work is kept in the store and resumes when it is back`);
+      announceDown(d, reason);
     }
   }
 

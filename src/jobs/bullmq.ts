@@ -249,8 +249,13 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
 
     close(): Promise<void> {
       closing ??= (async () => {
-        // Worker.close() stops fetching and waits for the jobs it holds.
-        await Promise.allSettled([...registrations.values()].map(({ worker }) => worker.close()));
+        // Worker.close() stops fetching and waits for the jobs it holds. While
+        // Redis is away it would wait for a reconnection that may never come
+        // (a desk started with Redis down could not stop): then it is forced.
+        // A job held meanwhile cannot be marked done anyway; Redis redelivers
+        // it as stalled, and what it works on is in the store.
+        const force = workerConnection.status !== 'ready';
+        await Promise.allSettled([...registrations.values()].map(({ worker }) => worker.close(force)));
         await Promise.allSettled([...hooks]);
         await Promise.allSettled([...queues.values()].map((q) => q.close()));
         await Promise.allSettled([closeConnection(queueConnection), closeConnection(workerConnection)]);

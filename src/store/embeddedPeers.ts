@@ -29,7 +29,9 @@ export function watchEmbeddedPeers(options: { redis: Redis; key: string; instanc
   let closed = false;
 
   async function beat(): Promise<void> {
-    if (closed) return;
+    // While Redis is away the dependency monitor has said so once; a warning
+    // here every interval would only repeat it.
+    if (closed || redis.status !== 'ready') return;
     const now = Date.now();
     try {
       const [, , card] = (await redis
