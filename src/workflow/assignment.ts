@@ -4,7 +4,8 @@
 // reads then writes, so any number of instances can run this at once.
 import type { AssignedBy } from '../domain/events.js';
 import type { AgentDoc, ConversationDoc } from '../domain/model.js';
-import { badInput, conflict, notFound } from '../domain/errors.js';
+import { conflict, notFound } from '../domain/errors.js';
+import { optionalText } from '../domain/text.js';
 import { loadActionable } from './access.js';
 import type { WorkflowDeps } from './deps.js';
 import * as transitions from './transitions.js';
@@ -133,8 +134,7 @@ async function refusal(deps: WorkflowDeps, agentId: string): Promise<Error> {
  * active and has room. The previous agent keeps read access (handlerIds).
  */
 export async function transfer(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, agentId: string, note: string | null): Promise<ConversationDoc> {
-  const text = note?.trim() || null;
-  if (text && text.length > MAX_TRANSFER_NOTE) throw badInput(`note is ${text.length} characters; at most ${MAX_TRANSFER_NOTE}`, 'note');
+  const text = optionalText(note, MAX_TRANSFER_NOTE, 'note');
   const conversation = await loadActionable(deps, viewer, conversationId);
   if (conversation.status === 'RESOLVED') throw conflict('conversation is RESOLVED: reopen it first');
   if (conversation.assigneeId === agentId) return conversation;

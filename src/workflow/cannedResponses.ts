@@ -1,4 +1,5 @@
 import { badInput, conflict, notFound } from '../domain/errors.js';
+import { requireText, searchTerm } from '../domain/text.js';
 import type { AgentDoc, CannedResponseDoc } from '../domain/model.js';
 import { DuplicateKeyError } from '../store/port.js';
 import type { CannedResponseInput } from '../store/repositories/cannedResponses.js';
@@ -17,18 +18,14 @@ function checkShortcut(raw: string): string {
 }
 
 function checkText(raw: string): string {
-  const text = raw.trim();
-  // The WhatsApp text limit: a canned response is sent as a reply.
-  if (!text || text.length > MAX_CANNED_TEXT) throw badInput(`text must be 1 to ${MAX_CANNED_TEXT} characters`, 'text');
-  return text;
+  // The WhatsApp text limit, in characters as Meta counts them: a canned response is sent as a reply.
+  return requireText(raw.trim(), MAX_CANNED_TEXT, 'text');
 }
 
 const duplicate = (shortcut: string) => conflict(`a canned response with shortcut "${shortcut}" already exists`, 'shortcut');
 
 export function listCannedResponses(deps: WorkflowDeps, search: string | null): Promise<CannedResponseDoc[]> {
-  const term = search?.trim() ?? '';
-  if (term.length > 200) throw badInput('search must be at most 200 characters', 'search');
-  return deps.repos.cannedResponses.list(term || null, MAX_CANNED_RESPONSES);
+  return deps.repos.cannedResponses.list(searchTerm(search), MAX_CANNED_RESPONSES);
 }
 
 export async function createCannedResponse(deps: WorkflowDeps, viewer: AgentDoc, input: CannedResponseInput): Promise<CannedResponseDoc> {

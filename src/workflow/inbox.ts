@@ -2,6 +2,7 @@
 // how a client pages through it. Filters are resolved here into one store
 // query, so the list, its totalCount and its label counts always agree.
 import { badInput } from '../domain/errors.js';
+import { characterCount, searchTerm } from '../domain/text.js';
 import type { AgentDoc, ConversationDoc, ConversationStatus } from '../domain/model.js';
 import { ORDER_FIELD, type ConversationOrder, type ConversationQuery } from '../store/repositories/conversations.js';
 import type { CursorPage } from '../store/repositories/paging.js';
@@ -18,12 +19,15 @@ export interface InboxFilter {
   unread?: boolean | null;
 }
 
-export const MAX_SEARCH_LENGTH = 200;
+export { MAX_SEARCH_LENGTH } from '../domain/text.js';
+/** A phone number however written ("+1 (555) 123-4567 ext"): room to spare over E.164's 15 digits. */
+export const MAX_WA_ID_INPUT = 50;
 /** How many matching customers and messages a search considers; enough for a person typing into a box. */
 const SEARCH_MATCHES = 1000;
 
 /** WhatsApp ids are digits: "+1 (555) 123-4567" and "15551234567" name the same customer. */
 export function normaliseWaId(input: string, field = 'filter.customerWaId'): string {
+  if (characterCount(input) > MAX_WA_ID_INPUT) throw badInput(`${field} is a phone number: at most ${MAX_WA_ID_INPUT} characters`, field);
   const digits = input.replace(/\D/g, '');
   if (!digits) throw badInput(`${field} must contain the phone number's digits`, field);
   return digits;
@@ -40,9 +44,8 @@ export async function inboxQuery(deps: WorkflowDeps, viewer: AgentDoc, filter: I
     labels: filter?.labels?.length ? normaliseLabels(filter.labels, 'filter.labels') : null,
     unread: filter?.unread ?? null,
   };
-  const search = filter?.search?.trim();
-  if (filter?.search != null && search) {
-    if (search.length > MAX_SEARCH_LENGTH) throw badInput(`search is ${search.length} characters; at most ${MAX_SEARCH_LENGTH}`, 'filter.search');
+  const search = searchTerm(filter?.search, 'filter.search');
+  if (search) {
     const digits = search.replace(/[\s()+\-.]/g, '');
     const [customerIds, conversationIds] = await Promise.all([
       deps.repos.customers.idsNamed(search, SEARCH_MATCHES),

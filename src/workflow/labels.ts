@@ -1,6 +1,7 @@
 // Labels: free-form tags on a conversation ("billing", "vip"). Kept as the
 // agent typed them, trimmed, compared exactly.
 import { badInput } from '../domain/errors.js';
+import { characterCount, isBlank } from '../domain/text.js';
 import type { AgentDoc, ConversationDoc } from '../domain/model.js';
 import { loadActionable } from './access.js';
 import type { WorkflowDeps } from './deps.js';
@@ -14,8 +15,10 @@ export function normaliseLabels(labels: readonly string[], field = 'labels'): st
   if (cleaned.length === 0) throw badInput('give at least one label', field);
   if (cleaned.length > MAX_LABELS) throw badInput(`at most ${MAX_LABELS} labels at once`, field);
   for (const label of cleaned) {
-    if (!label) throw badInput('a label must not be empty', field);
-    if (label.length > MAX_LABEL_LENGTH) throw badInput(`label "${label.slice(0, 20)}…" is ${label.length} characters; at most ${MAX_LABEL_LENGTH}`, field);
+    // Invisible labels (zero-width characters only) would show as empty chips.
+    if (isBlank(label)) throw badInput('a label must not be empty or blank', field);
+    const n = characterCount(label);
+    if (n > MAX_LABEL_LENGTH) throw badInput(`label "${[...label].slice(0, 20).join('')}…" is ${n} characters; at most ${MAX_LABEL_LENGTH}`, field);
   }
   return cleaned;
 }

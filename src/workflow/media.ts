@@ -14,6 +14,7 @@
 // try and then sends it by media id.
 import { createHash } from 'node:crypto';
 import { badInput } from '../domain/errors.js';
+import { textProblem } from '../domain/text.js';
 import { MAX_MEDIA_BYTES, checkUpload, kindOfMessageType, messageTypeOf, sha256Hex } from '../domain/media.js';
 import type { AgentDoc, MessageDoc } from '../domain/model.js';
 import { RetryableError } from '../jobs/port.js';
@@ -140,12 +141,15 @@ export interface MediaUpload {
   filename: string;
 }
 
-export async function sendMedia(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, file: MediaUpload, caption: string | null): Promise<MessageDoc> {
+export async function sendMedia(deps: WorkflowDeps, viewer: AgentDoc, conversationId: string, file: MediaUpload, givenCaption: string | null): Promise<MessageDoc> {
   const conversation = await loadActionable(deps, viewer, conversationId);
   const verdict = checkUpload(file.mimeType, file.bytes.length, file.bytes);
   if (!verdict.ok) throw badInput(verdict.message, 'file');
+  // An empty caption field is no caption; one of only spaces or invisible characters would reach the customer as nothing.
+  const caption = givenCaption === '' ? null : givenCaption;
   if (caption !== null) {
-    if ([...caption].length > MEDIA_CAPTION_MAX) throw badInput(`the caption has ${[...caption].length} characters; WhatsApp allows at most ${MEDIA_CAPTION_MAX}`, 'caption');
+    const problem = textProblem(caption, MEDIA_CAPTION_MAX, 'the caption');
+    if (problem) throw badInput(problem, 'caption');
     if (verdict.kind === 'audio' || verdict.kind === 'sticker') throw badInput(`WhatsApp shows no caption on ${verdict.kind} messages`, 'caption');
   }
   const filename = file.filename.replace(/[\\/\r\n]/g, '_').slice(0, 240) || 'file';

@@ -1,4 +1,5 @@
 import { TEMPLATE_STATUSES, type TemplateDoc } from '../../domain/templates.js';
+import { searchTerm } from '../../domain/text.js';
 import { builder } from '../builder.js';
 
 const TemplateStatusEnum = builder.enumType('TemplateStatus', { values: TEMPLATE_STATUSES });
@@ -31,7 +32,7 @@ builder.queryFields((t) => ({
     description: 'The template catalog, by name then language. `search` matches part of the name, ignoring case.',
     authScopes: { authenticated: true },
     args: { status: t.arg({ type: TemplateStatusEnum }), search: t.arg.string() },
-    resolve: (_root, args, ctx) => ctx.services.repos.templates.list({ status: args.status ?? null, search: args.search ?? null }),
+    resolve: (_root, args, ctx) => ctx.services.repos.templates.list({ status: args.status ?? null, search: searchTerm(args.search) }),
   }),
 }));
 
