@@ -143,7 +143,15 @@ describe.each(runners)('media and templates on the $name runner', (runner) => {
 
       // Validly signed, but for an agent who may not see the conversation: as if it did not exist.
       const forOther = new URL(signer.urlFor(stored!._id, other.id), desk.url);
-      expect((await fetch(forOther)).status).toBe(404);
+      const missingId = 'm_does_not_exist_0000000';
+      const forMissing = new URL(signer.urlFor(missingId, other.id), desk.url);
+      const answer = async (target: URL, id: string) => {
+        const response = await fetch(target);
+        return { status: response.status, type: response.headers.get('content-type'), body: (await response.text()).replaceAll(id, '<id>') };
+      };
+      const [hidden, missing] = [await answer(forOther, stored!._id), await answer(forMissing, missingId)];
+      expect(hidden.status).toBe(404);
+      expect(hidden).toEqual(missing);
       expect(await mediaOf(conversation._id, other.token)).toEqual([]);
       // The admin sees every conversation; their URL works too.
       const asAdmin = await mediaOf(conversation._id, desk.admin.token);
