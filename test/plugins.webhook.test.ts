@@ -397,6 +397,16 @@ describe('webhook plugin: inbound requests cannot be replayed (issue 14, finding
     expect(calls.filter((c) => c.method === 'postReply')).toEqual([{ method: 'postReply', args: ['conv-1', 'Refund approved', undefined] }]);
   });
 
+  it('the same id sent five times at once is acted on once', async () => {
+    const { host, calls } = await inboundHost();
+    const request = sign(JSON.stringify({ id: 'crm-burst', action: 'reply', conversationId: 'conv-1', text: 'Refund approved' }));
+    const answers = await Promise.all(Array.from({ length: 5 }, () => host.handleRequest('webhook', request)));
+    expect(calls.filter((c) => c.method === 'postReply')).toHaveLength(1);
+    expect(answers.filter((a) => a?.status === 200 && (a.body as { duplicate?: boolean }).duplicate !== true)).toHaveLength(1);
+    // The others were told it is done, or still in progress (retry later): never acted on.
+    for (const answer of answers) expect([200, 409]).toContain(answer?.status);
+  });
+
   it('requires the id inside the signed body: without one (header or not) nothing happens', async () => {
     const { host, calls } = await inboundHost();
     const body = JSON.stringify({ action: 'reply', conversationId: 'conv-1', text: 'Refund approved' });
