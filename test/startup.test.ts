@@ -184,7 +184,14 @@ describe('start-up', { timeout: 150_000 }, () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
     // ioredis retries every few hundred ms up to 2 s, the embedded-peers heartbeat runs every 10 s: 12 s see both many times over.
-    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    // A load balancer probes /readyz all along.
+    const probing = (async () => {
+      for (let i = 0; i < 12; i++) {
+        await fetch(`${url}/readyz`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    })();
+    await probing;
     const logLines = run
       .output()
       .stdout.split('\n')
@@ -196,6 +203,7 @@ describe('start-up', { timeout: 150_000 }, () => {
     const warnings = logLines.filter((l) => l.level >= 40 && /redis|instances/i.test(l.msg));
     // The start-up warning about REDIS_URL without MONGODB_URI, and the outage itself; nothing per retry.
     expect(warnings.map((l) => l.msg), run.output().stdout).toHaveLength(2);
+    expect(logLines.filter((l) => l.msg.startsWith('not ready')), run.output().stdout).toHaveLength(1);
     expect(logLines.length).toBeLessThan(30);
     expect(run.output().stderr).toBe('');
     expect((await fetch(`${url}/readyz`)).status).toBe(503);

@@ -23,16 +23,23 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /** Registered with its options: `app.register(healthRoutes, { ready, isShuttingDown, readyTimeoutMs })`. */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
+  // A load balancer probes every few seconds: a warning per probe during an
+  // outage would be thousands of lines saying one thing. Said once per reason.
+  let lastReason: string | null = null;
+
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (request, reply) => {
     if (options.isShuttingDown()) return reply.status(503).send({ status: 'unavailable', reason: SHUTTING_DOWN });
     try {
       await withTimeout(Promise.resolve().then(options.ready), options.readyTimeoutMs);
+      if (lastReason !== null) request.log.info({ was: lastReason }, 'ready again');
+      lastReason = null;
       return { status: 'ok' };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      request.log.warn({ reason }, 'not ready');
+      if (reason !== lastReason) request.log.warn({ reason }, 'not ready (logged again only when the reason changes)');
+      lastReason = reason;
       return reply.status(503).send({ status: 'unavailable', reason });
     }
   });
