@@ -26,6 +26,9 @@ import { deskMessage } from './messageFactory.js';
 import { queueOutbound } from './outbound.js';
 import { noteReply } from './replies.js';
 
+/** Files fetched at once per process: each holds up to 100 MB in memory while it is checked and stored. */
+const DOWNLOAD_CONCURRENCY = 4;
+
 export const MEDIA_DOWNLOAD_QUEUE = 'media.download';
 
 function apiFailure(error: unknown): WhatsAppApiError | null {
@@ -85,7 +88,7 @@ export function registerMedia(deps: WorkflowDeps): void {
         await failMedia(deps, message, failure.message);
       }
     },
-    { attempts: deps.media.config.downloadAttempts, backoff: { baseMs: whatsapp.retryBaseMs, maxMs: whatsapp.retryMaxMs }, concurrency: 4 },
+    { attempts: deps.media.config.downloadAttempts, backoff: { baseMs: whatsapp.retryBaseMs, maxMs: whatsapp.retryMaxMs }, concurrency: DOWNLOAD_CONCURRENCY },
     async ({ messageId }, error) => {
       const message = await deps.repos.messages.byId(messageId);
       if (message) await failMedia(deps, message, `gave up after ${deps.media.config.downloadAttempts} tries: ${error.message}`);

@@ -30,6 +30,18 @@ function wakeJobId(messageId: string, attempt: number, suffix = ''): string {
 /** A delayed wake may fire a moment before the time it was set for (timers, clocks of two instances). */
 const WAKE_TOLERANCE_MS = 1_000;
 
+/**
+ * Sends in flight at once per process. WHATSAPP_SEND_RATE paces them; this
+ * only bounds how many wait on Meta together (a slow Graph API ties up
+ * sockets and memory, not CPU).
+ */
+const SEND_CONCURRENCY = 8;
+/** The runner's own retries of a send wake: only a store error escapes the handler, which records Meta's outcomes itself. */
+const SEND_WAKE_ATTEMPTS = 5;
+/** Read receipts are cosmetic (blue ticks): fewer in flight and fewer retries than replies. */
+const READ_CONCURRENCY = 4;
+const READ_ATTEMPTS = 3;
+
 /** Wakes a worker for a stored message; a failed wake is only logged: the sweep finds the message anyway. */
 export async function wakeSender(deps: WorkflowDeps, messageId: string, attempt: number, options: { delayMs?: number; suffix?: string } = {}): Promise<boolean> {
   try {
@@ -79,7 +91,7 @@ export function registerOutbound(deps: WorkflowDeps): void {
       await applyHeldStatuses(deps, whatsappId);
     },
     // The handler records every send outcome in the store itself; the runner retries only what escaped it (a store hiccup).
-    { attempts: 5, backoff, concurrency: 8, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
+    { attempts: SEND_WAKE_ATTEMPTS, backoff, concurrency: SEND_CONCURRENCY, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
   );
 
   queue.register<{ whatsappId: string }>(
@@ -95,7 +107,7 @@ export function registerOutbound(deps: WorkflowDeps): void {
         deps.logger.info({ whatsappId, reason: verdict.reason }, 'mark-as-read not sent');
       }
     },
-    { attempts: 3, backoff, concurrency: 4, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
+    { attempts: READ_ATTEMPTS, backoff, concurrency: READ_CONCURRENCY, rateLimit: { max: whatsapp.sendRatePerSecond, durationMs: 1000 } },
   );
 }
 

@@ -21,6 +21,10 @@ export const MAX_TEMPLATE_COMPONENTS_BYTES = 16 * 1024;
 
 /** A runaway `paging.next` (a cursor that never ends) stops here. */
 const MAX_PAGES = 200;
+/** A failed catalog sync is retried a few times with the WhatsApp backoff; the next TEMPLATE_SYNC_INTERVAL tries again anyway. */
+const SYNC_ATTEMPTS = 5;
+/** One sync at a time: two would page through the same catalog and race to drop what the other has not seen yet. */
+const SYNC_CONCURRENCY = 1;
 
 export function catalogConfigured(deps: WorkflowDeps): boolean {
   return deps.whatsapp.businessAccountId !== null && deps.sender !== null;
@@ -60,7 +64,7 @@ export function registerTemplates(deps: WorkflowDeps): void {
         throw error;
       }
     },
-    { attempts: 5, backoff: { baseMs: deps.whatsapp.retryBaseMs, maxMs: deps.whatsapp.retryMaxMs }, concurrency: 1 },
+    { attempts: SYNC_ATTEMPTS, backoff: { baseMs: deps.whatsapp.retryBaseMs, maxMs: deps.whatsapp.retryMaxMs }, concurrency: SYNC_CONCURRENCY },
   );
 }
 
