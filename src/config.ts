@@ -5,11 +5,28 @@ import { z } from 'zod';
 import { parseBusinessHours, type BusinessHours } from './domain/businessHours.js';
 import { parseDuration } from './domain/duration.js';
 import { ASSIGNMENT_POLICIES, type AssignmentPolicyName } from './domain/routing.js';
+import { textProblem } from './domain/text.js';
 import { checkSecretStrength, coreSecrets } from './secretStrength.js';
 
 export { ASSIGNMENT_POLICIES, type AssignmentPolicyName };
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+/** Meta's limit on a text or list body, in characters: what the greeting, out-of-office, survey and thank-you texts are sent as. */
+const MAX_CUSTOMER_TEXT = 4096;
+
+/** A text the desk sends customers on its own: never blank (zero-width characters included), within Meta's limit. */
+const customerText = (defaultText: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(defaultText)
+      .superRefine((value, context) => {
+        const problem = textProblem(value, MAX_CUSTOMER_TEXT, 'the text');
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+  );
 
 const port = z.preprocess(
   emptyAsUndefined,
@@ -88,11 +105,8 @@ const envSchema = z.object({
   MEDIA_DOWNLOAD_ATTEMPTS: positiveInt(8),
   PUBLIC_URL: url(['http:', 'https:'], 'expected an http(s) URL'),
 
-  GREETING_TEXT: z.preprocess(emptyAsUndefined, z.string().default('Thanks for reaching out! An agent will be with you shortly.')),
-  OUT_OF_OFFICE_TEXT: z.preprocess(
-    emptyAsUndefined,
-    z.string().default("Thanks for your message. We're closed right now and will answer as soon as we're back."),
-  ),
+  GREETING_TEXT: customerText('Thanks for reaching out! An agent will be with you shortly.'),
+  OUT_OF_OFFICE_TEXT: customerText("Thanks for your message. We're closed right now and will answer as soon as we're back."),
   BUSINESS_HOURS: z.preprocess(emptyAsUndefined, z.string().default('')),
   BUSINESS_TIMEZONE: z.preprocess(emptyAsUndefined, z.string().default('UTC')),
 
@@ -101,11 +115,11 @@ const envSchema = z.object({
   REQUEUE_ON_OFFLINE: bool(false),
 
   SURVEY_ENABLED: bool(true),
-  SURVEY_TEXT: z.preprocess(emptyAsUndefined, z.string().default('How would you rate the help you received today?')),
+  SURVEY_TEXT: customerText('How would you rate the help you received today?'),
   SURVEY_TEMPLATE_NAME: optionalString,
   SURVEY_TEMPLATE_LANGUAGE: z.preprocess(emptyAsUndefined, z.string().default('en_US')),
   SURVEY_COMMENT_WINDOW: duration('10m'),
-  SURVEY_THANKS_TEXT: z.preprocess(emptyAsUndefined, z.string().default("Thank you for your feedback! Anything you'd like to add? Just reply with a comment.")),
+  SURVEY_THANKS_TEXT: customerText("Thank you for your feedback! Anything you'd like to add? Just reply with a comment."),
 
   PLUGINS: z.preprocess(emptyAsUndefined, z.string().default('')),
   PLUGIN_ATTEMPTS: positiveInt(15),

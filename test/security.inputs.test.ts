@@ -53,6 +53,15 @@ describe('replies and templates through GraphQL', () => {
   });
 });
 
+describe('texts the desk sends customers on its own (settings)', () => {
+  it.each(['GREETING_TEXT', 'OUT_OF_OFFICE_TEXT', 'SURVEY_TEXT', 'SURVEY_THANKS_TEXT'])('%s: blank or over 4,096 characters stops start-up naming it', (setting) => {
+    expect(() => loadConfig({ [setting]: '\u200b\u200b' })).toThrow(new RegExp(`^Invalid configuration: ${setting}: the text must not be empty or blank`));
+    expect(() => loadConfig({ [setting]: 'x'.repeat(4_097) })).toThrow(new RegExp(`^Invalid configuration: ${setting}: the text has 4097 characters; at most 4096`));
+    // Counted as a person counts: 4,096 emoji (8,192 UTF-16 units) fit.
+    expect(() => loadConfig({ [setting]: '🙂'.repeat(4_096) })).not.toThrow();
+  });
+});
+
 describe('secret strength', () => {
   const strong = 'a'.repeat(32);
   it.each([
