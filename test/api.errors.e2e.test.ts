@@ -96,6 +96,10 @@ describe('every refusal carries a code a client can act on', () => {
       ['a blank note', 'mutation ($id: ID!) { addNote(conversationId: $id, text: "  ") { id } }', { id }, 'BAD_USER_INPUT', 'text'],
       ['an unknown canned response', 'mutation { deleteCannedResponse(id: "nope") }', {}, 'NOT_FOUND'],
       ['a timeline page of 500', 'query ($id: ID!) { conversation(id: $id) { events(last: 500) { edges { cursor } } } }', { id }, 'BAD_USER_INPUT', 'last'],
+      ['a variable that is not a date', 'query ($from: DateTime!) { metrics(from: $from, to: "2026-01-02T00:00:00Z") { conversationsOpened } }', { from: 'garbage' }, 'BAD_USER_INPUT', 'from'],
+      ['a capacity that is not a number, inside an input variable', 'mutation ($input: UpdateAgentInput!) { updateAgent(id: "nope", input: $input) { id } }', { input: { capacity: 'ten' } }, 'BAD_USER_INPUT', 'input.capacity'],
+      ['a required argument left out', '{ metrics(from: "2026-01-01T00:00:00Z") { conversationsOpened } }', {}, 'BAD_USER_INPUT', 'to'],
+      ['a required variable left out', 'mutation ($id: ID!) { resolveConversation(conversationId: $id) { id } }', {}, 'BAD_USER_INPUT', 'id'],
     ];
     for (const [what, query, variables, code, field] of cases) {
       const answer = await gql(desk.url, query, variables, ADMIN_TOKEN);

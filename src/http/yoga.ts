@@ -60,15 +60,33 @@ export function isRequestError(error: GraphQLError): boolean {
 }
 
 /** Restates a request error with the contract's code, keeping yoga's finer code as `reason`. */
+/**
+ * The input a refused request names, as graphql-js words it:
+ * `Variable "$input" got invalid value … at "input.capacity"; …` → "input.capacity",
+ * `Variable "$from" got invalid value …` → "from",
+ * `Field "metrics" argument "to" of type "DateTime!" is required, …` → "to".
+ */
+export function variableField(message: string): string | null {
+  const variable = /^Variable "\$([^"]+)" (?:got invalid value|of required type|of non-null type)/.exec(message);
+  if (variable) return /\bat "([^"]+)"/.exec(message)?.[1] ?? variable[1] ?? null;
+  return /^Field "[^"]+" argument "([^"]+)" of type "[^"]+" is required/.exec(message)?.[1] ?? null;
+}
+
 export function asBadUserInput(error: GraphQLError): GraphQLError {
   const { code, ...extensions } = error.extensions ?? {};
+  const field = extensions['field'] ?? variableField(error.message);
   return new GraphQLError(error.message, {
     nodes: error.nodes ?? null,
     source: error.source ?? null,
     positions: error.positions ?? null,
     path: error.path ?? null,
     originalError: error.originalError ?? null,
-    extensions: { ...extensions, code: BAD_USER_INPUT, ...(typeof code === 'string' && code !== BAD_USER_INPUT ? { reason: code } : {}) },
+    extensions: {
+      ...extensions,
+      code: BAD_USER_INPUT,
+      ...(field ? { field } : {}),
+      ...(typeof code === 'string' && code !== BAD_USER_INPUT ? { reason: code } : {}),
+    },
   });
 }
 
