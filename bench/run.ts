@@ -14,6 +14,7 @@ const BENCHES: Record<string, string> = {
   console: "the agent console: first-load JavaScript, a 1,000-conversation inbox's frame times, webhook → visible (bench/README.md, \"Agent console\")",
   metrics: 'the support-metrics query over 100,000 conversations and 1,000,000 messages (bench/README.md, "Metrics")',
   'durable-startup': 'start-up time and memory of the durable embedded store with 1,000,000 messages (bench/README.md, "Durable store")',
+  'store-update': "one stored update in the embedded engine: mingo's updater vs the direct path for plain $set/$unset/$inc (bench/README.md, \"Store updates\")",
   'webhook-ingest': 'signed webhooks per second and ack latency: DATA_DIR=memory vs on disk vs bare Fastify (bench/README.md, "Webhook ingest")',
 };
 
