@@ -14,6 +14,10 @@
 //            --seconds 8  --warmup 2  --rounds 3  --customers 2000
 //            --redis redis://127.0.0.1:6379   (REDIS_URL for the desk targets)
 //
+// Afterwards every acknowledged webhook must be stored: the desk's own count
+// (desk_messages_total) against its 200s, and for `disk` the data directory
+// read back after the stop; a shortfall prints `!!!` and exits 1.
+//
 // The load generator and the WhatsApp Cloud API emulator (which takes the
 // greetings the desk sends to new customers) run in this process, sharing
 // the machine's cores with the server: the report says so, and each figure
@@ -26,6 +30,8 @@ import { parseArgs } from 'node:util';
 import { signBody } from '../src/whatsapp/signature.js';
 import { inboundWebhook, newWamid, startWhatsAppEmulator } from '../test/emulators/whatsappCloud.js';
 import { startDeskProcess, type DeskProcess } from '../test/support/deskProcess.js';
+import { COLLECTIONS } from '../src/store/collections.js';
+import { openDurableStore } from '../src/store/embeddedDurable.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,6 +54,8 @@ const APP_SECRET = 'bench-app-secret-0123456789abcdef0123';
 
 type Target = 'memory' | 'disk' | 'fastify';
 interface Result {
+  /** Every 200, warm-up included: what the desk promised to keep. */
+  acknowledged: number;
   requests: number;
   perSecond: number;
   p50: number;
@@ -101,6 +109,7 @@ async function load(webhookUrl: string, connections: number): Promise<Result> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
   let errors = 0;
+  let acknowledged = 0;
   const start = performance.now();
   const measureFrom = start + WARMUP * 1000;
   const end = measureFrom + SECONDS * 1000;
@@ -110,6 +119,7 @@ async function load(webhookUrl: string, connections: number): Promise<Result> {
         const body = nextWebhook();
         const sent = performance.now();
         const status = await post(agent, url, body).catch(() => 0);
+        if (status === 200) acknowledged++;
         if (sent < measureFrom) continue;
         if (status === 200) latencies.push(performance.now() - sent);
         else errors++;
@@ -119,7 +129,7 @@ async function load(webhookUrl: string, connections: number): Promise<Result> {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors };
+  return { acknowledged, requests: latencies.length, perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length / 2) - 1]!;
@@ -129,21 +139,50 @@ const cpu = cpus();
 console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, Node ${process.version}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`targets ${TARGETS.join(', ')}; connections ${CONNECTIONS.join(', ')}; ${ROUNDS} rounds of ${WARMUP} s warm-up + ${SECONDS} s measured; ${fmt(CUSTOMERS)} customers${args.redis ? `; REDIS_URL ${args.redis}` : ''}`);
 
+/** Inbound messages the desk counted as stored (desk_messages_total, counted only once a message is stored). */
+async function storedPerMetrics(desk: DeskProcess): Promise<number> {
+  const text = await (await fetch(`${desk.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('desk_messages_total{direction="inbound"}'));
+  return Number(line?.split(' ').pop() ?? NaN);
+}
+
+/** Inbound messages in the data directory the stopped desk left: what a restart would find. */
+async function storedOnDisk(dataDir: string): Promise<number> {
+  const store = await openDurableStore({ dataDir });
+  try {
+    return await store.collection(COLLECTIONS.messages).countDocuments({ direction: 'INBOUND' });
+  } finally {
+    await store.close();
+  }
+}
+
+const losses: string[] = [];
+function checkKept(what: string, acknowledged: number, stored: number): void {
+  const verdict = stored === acknowledged ? 'every acknowledged message kept' : `!!! ${acknowledged - stored} acknowledged messages NOT kept`;
+  console.log(`  ${what}: ${acknowledged} acknowledged, ${stored} stored: ${verdict}`);
+  if (stored !== acknowledged) losses.push(`${what}: ${acknowledged} acknowledged, ${stored} stored`);
+}
+
 const results = new Map<string, Result[]>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const target of TARGETS) {
     // Each round starts each target afresh (the disk one on a new data directory), so the rounds are alike.
     const dataDir = mkdtempSync(join(tmpdir(), 'desk-ingest-'));
     const desk = await startTarget(target, dataDir);
+    let acknowledged = 0;
     try {
       for (const connections of CONNECTIONS) {
         const result = await load(desk.webhookUrl, connections);
+        acknowledged += result.acknowledged;
         const key = `${target} ${connections}`;
         results.set(key, [...(results.get(key) ?? []), result]);
         console.log(
           `round ${round} ${target.padEnd(7)} ${String(connections).padStart(3)} connections: ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms${result.errors ? `, ${result.errors} errors` : ''}`,
         );
       }
+      if (target !== 'fastify') checkKept(`round ${round} ${target}, per the desk's own count`, acknowledged, await storedPerMetrics(desk));
+      await desk.stop();
+      if (target === 'disk') checkKept(`round ${round} disk, read back from DATA_DIR after the stop`, acknowledged, await storedOnDisk(dataDir));
     } finally {
       await desk.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -163,3 +202,8 @@ for (const connections of CONNECTIONS) {
     console.log(`| ${target} | ${connections} | ${fmt(rate)} | ${ratio} | ${fmt(median(rows.map((r) => r.p50)), 1)} ms | ${fmt(median(rows.map((r) => r.p99)), 1)} ms | ${rows.reduce((s, r) => s + r.errors, 0)} |`);
   }
 }
+
+if (losses.length > 0) {
+  console.error(`\n!!! ACKNOWLEDGED MESSAGES LOST:\n${losses.join('\n')}`);
+  process.exitCode = 1;
+} else console.log('\nevery acknowledged webhook was stored (checked per round and target, and on disk after each stop)');
