@@ -78,7 +78,8 @@ const AGENTS = Number(args.agents);
 const FLOOR_FRAMES = Number(args['floor-frames']);
 const TARGET_P99_MS = 250;
 
-const ADMIN_TOKEN = 'bench-admin-token';
+// Long enough for NODE_ENV=production's secret minimums (32 for the admin token, 16 for the others).
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123';
 const APP_SECRET = 'bench-app-secret';
 const CONNECT_TIMEOUT_MS = 20_000;
 const HOLD_TIMEOUT_MS = 60_000;
@@ -967,7 +968,7 @@ async function main() {
         WHATSAPP_PHONE_NUMBER_ID: emulator.phoneNumberId,
         WHATSAPP_ACCESS_TOKEN: emulator.accessToken,
         WHATSAPP_APP_SECRET: APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN: 'bench-verify-token',
+        WHATSAPP_VERIFY_TOKEN: 'bench-verify-token-0123',
         // Conversations stay QUEUED, so agents as well as admins see every new message.
         ASSIGNMENT_POLICY: 'manual',
         PLUGINS: '',
