@@ -39,7 +39,7 @@ export interface MediaScript {
 }
 
 const MB = 1024 * 1024;
-/** Meta's limits as the emulator checks an upload (shared/whatsapp/README.md, "Media"). */
+/** Meta's limits as the emulator checks an upload (docs/whatsapp.md, "Media"). */
 const UPLOAD_LIMITS: Record<string, number> = {
   'image/jpeg': 5 * MB,
   'image/png': 5 * MB,
