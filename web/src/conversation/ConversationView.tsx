@@ -5,7 +5,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { useClient, useMutation, type CombinedError } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import type { ConversationDetailFieldsFragment, MessageViewFragment, TimelineEntryFragment } from '../gql/graphql';
+import type { ConversationDetailFieldsFragment, MessageViewFragment, TimelineEventFragment } from '../gql/graphql';
 import { useViewer } from '../shell/viewer';
 import { Labels } from './Labels';
 import { TimelineLine } from './Timeline';
@@ -44,7 +44,7 @@ const ConversationEvents = graphql(`
       events(last: 200) {
         edges {
           node {
-            ...TimelineEntry
+            ...TimelineEvent
           }
         }
       }
@@ -113,7 +113,7 @@ export function ConversationView({ id }: { id: string }) {
   const now = useNow(15_000);
   const [conversation, setConversation] = useState<ConversationDetailFieldsFragment | null>(null);
   const [messages, setMessages] = useState<Map<string, MessageViewFragment>>(() => new Map());
-  const [events, setEvents] = useState<TimelineEntryFragment[]>([]);
+  const [events, setEvents] = useState<TimelineEventFragment[]>([]);
   const viewer = useViewer();
   const [, markRead] = useMutation(MarkRead);
   const [earlier, setEarlier] = useState<Earlier | null>(null);
@@ -187,7 +187,7 @@ export function ConversationView({ id }: { id: string }) {
   const items = useMemo(() => {
     const oldest = ordered[0]?.createdAt ?? '';
     const lines = events.filter((e) => e.kind !== 'OPENED' && (!earlier?.hasPreviousPage || e.at >= oldest));
-    const merged: ({ kind: 'message'; at: string; message: MessageViewFragment } | { kind: 'event'; at: string; event: TimelineEntryFragment })[] = [
+    const merged: ({ kind: 'message'; at: string; message: MessageViewFragment } | { kind: 'event'; at: string; event: TimelineEventFragment })[] = [
       ...ordered.map((message) => ({ kind: 'message' as const, at: message.createdAt, message })),
       ...lines.map((event) => ({ kind: 'event' as const, at: event.at, event })),
     ];

@@ -1,39 +1,16 @@
 // Timeline lines between the bubbles: "Assigned to Ana", "Transferred to
 // Bob: over to you", "Resolved by Ana", "Rated 5".
-import type { TimelineEntryFragment } from '../gql/graphql';
-import { graphql } from '../gql';
+import type { TimelineEventFragment } from '../gql/graphql';
 import { clockTime } from '../time';
 
-graphql(`
-  fragment TimelineEntry on ConversationEvent {
-    id
-    kind
-    at
-    actorType
-    actor {
-      name
-    }
-    agent {
-      name
-    }
-    fromAgent {
-      name
-    }
-    note
-    score
-    comment
-    integration
-  }
-`);
-
-function by(e: TimelineEntryFragment): string {
+function by(e: TimelineEventFragment): string {
   if (e.actor) return ` by ${e.actor.name}`;
   if (e.actorType === 'INTEGRATION' && e.integration) return ` by ${e.integration}`;
   if (e.actorType === 'CUSTOMER') return ' by the customer';
   return '';
 }
 
-export function timelineText(e: TimelineEntryFragment): string {
+export function timelineText(e: TimelineEventFragment): string {
   switch (e.kind) {
     case 'OPENED':
       return 'Conversation opened';
@@ -54,7 +31,7 @@ export function timelineText(e: TimelineEntryFragment): string {
   }
 }
 
-export function TimelineLine({ event }: { event: TimelineEntryFragment }) {
+export function TimelineLine({ event }: { event: TimelineEventFragment }) {
   return (
     <li className="timeline">
       {timelineText(event)} · <time dateTime={event.at}>{clockTime(event.at)}</time>
