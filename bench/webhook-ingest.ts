@@ -13,6 +13,7 @@
 //   options: --connections 1,10,50,200  --targets memory,disk,fastify
 //            --seconds 8  --warmup 2  --rounds 3  --customers 2000
 //            --redis redis://127.0.0.1:6379   (REDIS_URL for the desk targets)
+//            --profile   (a V8 CPU profile of each desk target, summarized after its stop)
 //
 // Afterwards every acknowledged webhook must be stored: the desk's own count
 // (desk_messages_total) against its 200s, and for `disk` the data directory
@@ -23,7 +24,7 @@
 // the machine's cores with the server: the report says so, and each figure
 // is the median of the rounds, read as a ratio to the same-run memory target.
 import { Agent, request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ import { inboundWebhook, newWamid, startWhatsAppEmulator } from '../test/emulato
 import { startDeskProcess, type DeskProcess } from '../test/support/deskProcess.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { openDurableStore } from '../src/store/embeddedDurable.js';
+import { summarizeProfileFile } from './support/profile.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     customers: { type: 'string', default: '2000' },
     redis: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const CONNECTIONS = args.connections!.split(',').map(Number);
@@ -80,7 +83,8 @@ async function startTarget(target: Target, dataDir: string): Promise<DeskProcess
     DATA_DIR: target === 'memory' ? 'memory' : dataDir,
     ...(args.redis ? { REDIS_URL: args.redis, REDIS_KEY_PREFIX: `bench${Date.now().toString(36)}` } : {}),
   };
-  return startDeskProcess(env, { readyTimeoutMs: 300_000, ...(target === 'fastify' ? { entry: 'bench/support/bareWebhook.ts' } : {}) });
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'profile')}`] : [];
+  return startDeskProcess(env, { readyTimeoutMs: 300_000, nodeArgs, ...(target === 'fastify' ? { entry: 'bench/support/bareWebhook.ts' } : {}) });
 }
 
 function post(agent: Agent, url: URL, body: string): Promise<number> {
@@ -156,6 +160,19 @@ async function storedOnDisk(dataDir: string): Promise<number> {
   }
 }
 
+/** The profile the stopped server wrote (start-up included, a small share of a loaded run): where its CPU went. */
+async function printProfile(what: string, dir: string): Promise<void> {
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) return console.log(`  ${what}: no CPU profile was written`);
+  const profile = await summarizeProfileFile(join(dir, file), 40);
+  console.log(`  ${what}: CPU profile, busy ${fmt(profile.totalMs - profile.idleMs)} of ${fmt(profile.totalMs)} ms; by area (self):`);
+  for (const e of profile.byArea.slice(0, 12)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
+  console.log('  by function (self):');
+  for (const e of profile.selfByFunction.slice(0, 25)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
+  console.log('  by function (inclusive):');
+  for (const e of profile.inclusiveByFunction.slice(0, 40)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
+}
+
 const losses: string[] = [];
 function checkKept(what: string, acknowledged: number, stored: number): void {
   const verdict = stored === acknowledged ? 'every acknowledged message kept' : `!!! ${acknowledged - stored} acknowledged messages NOT kept`;
@@ -183,6 +200,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       if (target !== 'fastify') checkKept(`round ${round} ${target}, per the desk's own count`, acknowledged, await storedPerMetrics(desk));
       await desk.stop();
       if (target === 'disk') checkKept(`round ${round} disk, read back from DATA_DIR after the stop`, acknowledged, await storedOnDisk(dataDir));
+      if (args.profile) await printProfile(`round ${round} ${target}`, join(dataDir, 'profile'));
     } finally {
       await desk.stop();
       rmSync(dataDir, { recursive: true, force: true });

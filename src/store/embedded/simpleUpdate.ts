@@ -1,14 +1,16 @@
 // The updates the desk makes on almost every write ($set, $unset and $inc of
-// plain field paths) applied directly. mingo's updater is general (array
+// plain field paths; $max/$min of a number or Date over the same kind or
+// nothing; $addToSet of strings, numbers or booleans) applied directly. mingo's updater is general (array
 // filters, positional paths, pipelines) but builds a fresh compute context
 // and registers its operators on every call, which made it the engine's top
 // cost under webhook load. Anything outside this narrow shape returns null
 // and goes to mingo, which stays the reference for every other operator.
 import { comparableKey, copyValue, isPlainObject } from './values.js';
 
-const SIMPLE_OPERATORS = new Set(['$set', '$unset', '$inc']);
+type Operator = '$set' | '$unset' | '$inc' | '$max' | '$min' | '$addToSet';
+const SIMPLE_OPERATORS = new Set<string>(['$set', '$unset', '$inc', '$max', '$min', '$addToSet']);
 
-type Step = { op: '$set' | '$unset' | '$inc'; path: string[]; value: unknown };
+type Step = { op: Operator; path: string[]; value: unknown };
 
 /**
  * Applies `update` to `doc` in place when every operator and path is simple;
@@ -24,7 +26,9 @@ export function applySimpleUpdate(doc: Record<string, unknown>, update: Record<s
       // Array indexes, positional operators and empty segments need mingo's rules.
       if (segments.some((s) => s === '' || s.startsWith('$') || /^\d+$/.test(s))) return null;
       if (op === '$inc' && typeof value !== 'number') return null;
-      steps.push({ op: op as Step['op'], path: segments, value });
+      if ((op === '$max' || op === '$min') && !isOrderable(value)) return null;
+      if (op === '$addToSet' && addedElements(value) === null) return null;
+      steps.push({ op: op as Operator, path: segments, value });
     }
   }
   if (!pathsAreDisjoint(steps) || !steps.every((step) => canWalk(doc, step))) return null;
@@ -42,6 +46,25 @@ export function applySimpleUpdate(doc: Record<string, unknown>, update: Record<s
     }
     const parent = parentOf(doc, path, true) as Record<string, unknown>;
     const had = Object.hasOwn(parent, last);
+    if (op === '$max' || op === '$min') {
+      const current = parent[last] as number | Date | undefined;
+      if (current !== undefined && !(op === '$max' ? +value! > +current : +value! < +current)) continue;
+      parent[last] = copyValue(value);
+      changed = true;
+      continue;
+    }
+    if (op === '$addToSet') {
+      const list = (parent[last] as unknown[] | undefined) ?? [];
+      const present = new Set(list.map(comparableKey));
+      const before = list.length;
+      for (const element of addedElements(value)!) {
+        if (!present.has(comparableKey(element))) list.push(element);
+        present.add(comparableKey(element));
+      }
+      if (!had || list.length !== before) changed = true;
+      parent[last] = list;
+      continue;
+    }
     const next = op === '$inc' ? ((parent[last] as number | undefined) ?? 0) + (value as number) : copyValue(value);
     if (!had || typeof parent[last] !== typeof next || !sameValue(parent[last], next)) changed = true;
     parent[last] = next;
@@ -58,18 +81,36 @@ function sameValue(a: unknown, b: unknown): boolean {
   }
 }
 
-/** Every object on the way must be a plain object or missing; an $inc target a number or missing. */
-function canWalk(doc: Record<string, unknown>, { op, path }: Step): boolean {
+/** A number or a Date: compared by value, the same way MongoDB orders two of one kind. */
+function isOrderable(value: unknown): value is number | Date {
+  return (typeof value === 'number' && !Number.isNaN(value)) || (value instanceof Date && !Number.isNaN(value.getTime()));
+}
+
+/** $addToSet's elements (one, or `$each`'s list) when all are strings, numbers or booleans; null otherwise. */
+function addedElements(value: unknown): Array<string | number | boolean> | null {
+  const isScalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && !Number.isNaN(v));
+  if (isScalar(value)) return [value];
+  if (isPlainObject(value) && Object.keys(value).length === 1 && Array.isArray(value.$each) && value.$each.every(isScalar)) return value.$each;
+  return null;
+}
+
+/**
+ * Every object on the way must be a plain object or missing; an $inc target a
+ * number or missing; a $max/$min target missing or of the value's own kind; an
+ * $addToSet target missing or an array.
+ */
+function canWalk(doc: Record<string, unknown>, { op, path, value }: Step): boolean {
   let node: unknown = doc;
   for (let i = 0; i < path.length - 1; i++) {
     node = (node as Record<string, unknown>)[path[i] as string];
     if (node === undefined) return true;
     if (!isPlainObject(node)) return op === '$unset' ? node === null : false;
   }
-  if (op === '$inc') {
-    const current = (node as Record<string, unknown>)[path[path.length - 1] as string];
-    return current === undefined || typeof current === 'number';
-  }
+  if (node === undefined) return true;
+  const current = (node as Record<string, unknown>)[path[path.length - 1] as string];
+  if (op === '$inc') return current === undefined || typeof current === 'number';
+  if (op === '$max' || op === '$min') return current === undefined || (isOrderable(current) && typeof current === typeof value);
+  if (op === '$addToSet') return current === undefined || Array.isArray(current);
   return true;
 }
 
