@@ -17,7 +17,7 @@ import {
   type UpdateResult,
 } from '../port.js';
 import { copiedResolver, hasModifyingNestedPipeline, leavesInputIntact, projectionEditsNested, stageName } from './aggregation.js';
-import { equalityValues, UniqueIndex, ValueLookup } from './indexes.js';
+import { dateBounds, equalityValues, RangeIndex, UniqueIndex, ValueLookup } from './indexes.js';
 import { compileSimpleFilter } from './simpleFilters.js';
 import { compileSimpleGroup } from './simpleGroups.js';
 import type { Journal } from './journal.js';
@@ -32,6 +32,8 @@ export class EmbeddedCollection implements Collection<Doc> {
   private readonly uniques: UniqueIndex[];
   /** Equality lookups on the leading field of every declared index, so `{conversationId}` over a million messages is not a scan. */
   private readonly lookups = new Map<string, ValueLookup>();
+  /** Sorted dates on the last field of every declared non-unique index (its range field), so `{createdAt: {$gte, $lt}}` visits only the range. */
+  private readonly ranges = new Map<string, RangeIndex>();
 
   constructor(
     readonly name: string,
@@ -43,6 +45,8 @@ export class EmbeddedCollection implements Collection<Doc> {
     for (const spec of specs) {
       const leading = Object.keys(spec.key)[0];
       if (leading && leading !== '_id' && !this.lookups.has(leading)) this.lookups.set(leading, new ValueLookup(leading));
+      const last = Object.keys(spec.key).at(-1);
+      if (last && last !== '_id' && !spec.unique && !this.ranges.has(last)) this.ranges.set(last, new RangeIndex(last));
     }
   }
 
@@ -259,10 +263,15 @@ export class EmbeddedCollection implements Collection<Doc> {
    * every document has to be tested.
    */
   private candidates(filter: Filter, ordered: boolean): Doc[] | null {
-    let narrowest: { size: number; ids: () => Iterable<string> } | null = null;
-    const consider = (size: number, ids: () => Iterable<string>) => {
-      if (!narrowest || size < narrowest.size) narrowest = { size, ids };
+    // Gathering ids costs a lookup each: they pay off below a third of the documents, as one pass over all of them
+    // is cheaper beyond that. A range index lists the documents themselves, in natural order, so it nearly always pays.
+    type Choice = { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => Doc[] };
+    let narrowest = null as Choice | null;
+    const consider = (choice: Choice) => {
+      if (!narrowest || choice.cost < narrowest.cost) narrowest = choice;
     };
+    // A range index only narrows filters the compiled form decides (see RangeIndex).
+    const ranged = this.ranges.size > 0 && compileSimpleFilter(filter) !== null;
     const visit = (clause: Filter) => {
       for (const [path, condition] of Object.entries(clause)) {
         if (path === '$and' && Array.isArray(condition)) {
@@ -271,18 +280,21 @@ export class EmbeddedCollection implements Collection<Doc> {
         }
         if (path === '_id') {
           const ids = equalityValues(condition)?.filter((id): id is string => typeof id === 'string');
-          if (ids) consider(ids.length, () => ids);
+          if (ids) consider({ cost: 3 * ids.length, ids: () => ids });
           continue;
         }
         const lookup = this.lookups.get(path);
         const values = lookup && equalityValues(condition);
-        if (lookup && values) consider(lookup.sizeFor(values), () => lookup.idsFor(values));
+        if (lookup && values) consider({ cost: 3 * lookup.sizeFor(values), ids: () => lookup.idsFor(values) });
+        const range = ranged ? this.ranges.get(path) : undefined;
+        const bounds = range && dateBounds(condition);
+        if (range && bounds) consider({ cost: 1.25 * range.sizeFor(bounds), docs: () => range.candidates(bounds) });
       }
     };
     visit(filter);
-    const chosen = narrowest as { size: number; ids: () => Iterable<string> } | null;
-    // When most documents qualify anyway, one pass over all of them is cheaper than gathering ids.
-    if (!chosen || chosen.size > this.docs.size / 3) return null;
+    const chosen = narrowest as Choice | null;
+    if (!chosen || chosen.cost > this.docs.size) return null;
+    if ('docs' in chosen) return chosen.docs();
     const docs: Doc[] = [];
     let inOrder = true;
     let previous = -1;
@@ -374,6 +386,7 @@ export class EmbeddedCollection implements Collection<Doc> {
   private apply(before: Doc | null, after: Doc | null, seq: number): void {
     for (const unique of this.uniques) unique.replace(before, after);
     for (const lookup of this.lookups.values()) lookup.replace(before, after);
+    for (const range of this.ranges.values()) range.replace(before, after, seq);
     if (after) {
       this.docs.set(after._id, after);
       if (!before) this.insertedAt.set(after._id, seq);

@@ -1,0 +1,124 @@
+// The embedded engine's range index on dates (RangeIndex in
+// src/store/embedded/indexes.ts) against a scan: the same seeded random
+// documents, inserted out of time order, updated and deleted, in a store
+// declaring date indexes and in one declaring none, and against mingo over
+// the same documents. Every range query gives the same documents in the same
+// (natural) order, the same counts and the same groups.
+import { Query } from 'mingo';
+import { describe, expect, it } from 'vitest';
+import { createEmbeddedStore } from '../src/store/embedded.js';
+import type { Doc, Filter } from '../src/store/port.js';
+import { mulberry32 } from './support/random.js';
+
+const MISSING = Symbol('missing');
+const T0 = Date.UTC(2025, 2, 1);
+const MINUTE = 60_000;
+type Pool = (() => unknown)[];
+type Item = Doc & { at?: unknown; o?: unknown; k?: unknown };
+
+/** Mostly dates, in a ten-hour band so ranges select few; then what a date field should not hold, and what only mingo decides. */
+function atPool(next: () => number): Pool {
+  const date = () => new Date(T0 + Math.floor(next() * 600) * MINUTE);
+  return [
+    date, date, date, date, date, date, date, date, date, date,
+    () => new Date(T0), () => new Date(T0 + 300 * MINUTE),
+    () => MISSING, () => null, () => '2025-03-01T01:00:00.000Z', () => T0 + 60 * MINUTE, () => NaN, () => true,
+    () => [date(), date()], () => [], () => [null], () => ({ at: date() }),
+  ];
+}
+
+function randomDoc(next: () => number, id: string): Item {
+  const pick = (pool: Pool) => (pool[Math.floor(next() * pool.length)] as () => unknown)();
+  const dates = atPool(next);
+  const doc: Item = { _id: id };
+  const at = pick(dates);
+  if (at !== MISSING) doc.at = at;
+  const k = pick([() => 'a', () => 'b', () => MISSING, () => ['a', 'b'], () => 1]);
+  if (k !== MISSING) doc.k = k;
+  const o = pick([() => MISSING, () => null, () => 'scalar', () => ({}), () => ({ at: pick(dates) }), () => ({ at: pick(dates) }), () => [{ at: pick(dates) }]]);
+  if (o !== MISSING) doc.o = o;
+  return doc;
+}
+
+function randomFilter(next: () => number): Filter {
+  const time = () => new Date(T0 + Math.floor(next() * 620 - 10) * MINUTE);
+  const path = next() < 0.7 ? 'at' : 'o.at';
+  const bounds = (): Record<string, unknown> => {
+    const low = time();
+    const high = new Date(+low + Math.floor(next() * 120) * MINUTE);
+    switch (Math.floor(next() * 7)) {
+      case 0:
+        return { $gte: low, $lt: high };
+      case 1:
+        return { $gt: low, $lte: high };
+      case 2:
+        return { $lt: low };
+      case 3:
+        return { $gte: high };
+      case 4:
+        return { $eq: new Date(T0 + 300 * MINUTE) };
+      case 5:
+        return { $gte: low, $lt: high, $ne: new Date(T0) };
+      default:
+        return { $gte: low, $lte: low };
+    }
+  };
+  const filter: Filter = { [path]: next() < 0.1 ? new Date(T0) : bounds() };
+  if (next() < 0.3) filter.k = next() < 0.5 ? 'a' : { $in: ['b', 1] };
+  if (next() < 0.2) filter.$and = [{ at: { $lt: time() } }, { at: { $gte: time() } }];
+  return filter;
+}
+
+describe('range index on dates', () => {
+  it('answers range queries like a scan and like mingo while documents are inserted out of order, updated and deleted', async () => {
+    const next = mulberry32(20261202);
+    const indexed = createEmbeddedStore({ indexes: { items: [{ key: { at: 1 } }, { key: { k: 1, 'o.at': 1 } }] } }).collection<Item>('items');
+    const scanned = createEmbeddedStore({ indexes: {} }).collection<Item>('items');
+    let serial = 0;
+    let checked = 0;
+    for (let round = 0; round < 15; round++) {
+      // Inserts: mostly in time order (how messages and events arrive), some not.
+      const batch: Item[] = [];
+      for (let i = 0; i < 150; i++) batch.push(randomDoc(next, `d${serial++}`));
+      if (round % 3 !== 0) batch.sort((a, b) => (a.at instanceof Date && b.at instanceof Date ? +a.at - +b.at : 0));
+      await indexed.insertMany(batch);
+      await scanned.insertMany(batch);
+      // Updates that move dates, turn them into other values, and back.
+      for (let i = 0; i < 30; i++) {
+        const id = `d${Math.floor(next() * serial)}`;
+        const replacement = randomDoc(next, id);
+        const update = { $set: { at: replacement.at ?? null, o: replacement.o ?? null } };
+        await indexed.updateOne({ _id: id }, update);
+        await scanned.updateOne({ _id: id }, update);
+        // ...and updates that keep the dates: the index must hand out the updated document.
+        const touched = { $set: { k: next() < 0.5 ? 'a' : 'b', n: i } };
+        const other = `d${Math.floor(next() * serial)}`;
+        await indexed.updateOne({ _id: other }, touched);
+        await scanned.updateOne({ _id: other }, touched);
+      }
+      // Deletes, by id and by range.
+      const gone = [`d${Math.floor(next() * serial)}`, `d${Math.floor(next() * serial)}`];
+      await indexed.deleteMany({ _id: { $in: gone } });
+      await scanned.deleteMany({ _id: { $in: gone } });
+      if (round % 10 === 9) {
+        const filter = randomFilter(next);
+        expect(await indexed.deleteMany(filter)).toBe(await scanned.deleteMany(filter));
+      }
+
+      const all = await scanned.find({});
+      for (let q = 0; q < 25; q++) {
+        const filter = randomFilter(next);
+        const expected = await scanned.find(filter);
+        const described = JSON.stringify(filter);
+        expect(await indexed.find(filter), described).toEqual(expected);
+        expect(new Query(filter).find(all).all(), described).toEqual(expected);
+        expect(await indexed.countDocuments(filter), described).toBe(expected.length);
+        const pipeline = [{ $match: filter }, { $group: { _id: '$k', n: { $sum: 1 }, first: { $first: '$_id' } } }];
+        expect(await indexed.aggregate(pipeline), described).toEqual(await scanned.aggregate(pipeline));
+        checked += expected.length;
+      }
+    }
+    expect(await indexed.find({})).toEqual(await scanned.find({}));
+    expect(checked).toBeGreaterThan(3_000);
+  });
+});
