@@ -78,7 +78,11 @@ export class EmbeddedCollection implements Collection<Doc> {
   }
 
   find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
-    return this.answer(() => this.output(this.select(filter, options), options.projection));
+    return this.answer(() => {
+      const selected = this.select(filter, options);
+      // Stored documents are never modified in place (a write replaces them), so a reader may share them.
+      return options.readOnly && !options.projection ? selected : this.output(selected, options.projection);
+    });
   }
 
   findOneAndUpdate(filter: Filter, update: UpdateDoc, options: FindOneAndUpdateOptions = {}): Promise<Doc | null> {
