@@ -22,7 +22,7 @@ import { compileSimpleFilter } from './simpleFilters.js';
 import { compileSimpleGroup } from './simpleGroups.js';
 import type { Journal } from './journal.js';
 import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
-import { copyValue, isPlainObject } from './values.js';
+import { compactStored, copyValue, isPlainObject } from './values.js';
 
 export class EmbeddedCollection implements Collection<Doc> {
   /** Natural order is insertion order: Map keeps it, and updates keep a document's place. */
@@ -34,6 +34,8 @@ export class EmbeddedCollection implements Collection<Doc> {
   private readonly lookups = new Map<string, ValueLookup>();
   /** Sorted dates on the last field of every declared non-unique index (its range field), so `{createdAt: {$gte, $lt}}` visits only the range. */
   private readonly ranges = new Map<string, RangeIndex>();
+  /** Top-level fields whose strings name one document each (`_id`, single-field unique keys): not worth interning. */
+  private readonly uniqueFields = new Set<string>(['_id']);
 
   constructor(
     readonly name: string,
@@ -42,6 +44,10 @@ export class EmbeddedCollection implements Collection<Doc> {
     private readonly journal: Journal,
   ) {
     this.uniques = specs.filter((spec) => spec.unique).map((spec) => new UniqueIndex(spec));
+    for (const spec of specs) {
+      const fields = Object.keys(spec.key);
+      if (spec.unique && fields.length === 1 && !fields[0]!.includes('.')) this.uniqueFields.add(fields[0]!);
+    }
     for (const spec of specs) {
       const leading = Object.keys(spec.key)[0];
       if (leading && leading !== '_id' && !this.lookups.has(leading)) this.lookups.set(leading, new ValueLookup(leading));
@@ -380,14 +386,13 @@ export class EmbeddedCollection implements Collection<Doc> {
     if (!after) return;
     if (!before && this.docs.has(after._id)) throw new DuplicateKeyError(this.name, { _id: after._id });
     for (const unique of this.uniques) {
-      const key = unique.keyOf(after);
-      if (key === null) continue;
-      const holder = unique.holders.get(key);
+      const holder = unique.holderOf(after);
       if (holder !== undefined && holder !== after._id) throw new DuplicateKeyError(this.name, unique.keyValue(after));
     }
   }
 
   private apply(before: Doc | null, after: Doc | null, seq: number): void {
+    if (after) compactStored(after, before, this.uniqueFields);
     for (const unique of this.uniques) unique.replace(before, after);
     for (const lookup of this.lookups.values()) lookup.replace(before, after);
     for (const range of this.ranges.values()) range.replace(before, after, seq);

@@ -1,9 +1,19 @@
 import type { Doc, IndexSpec } from '../port.js';
 import { comparableKey, isPlainObject, valueAt } from './values.js';
 
-/** A unique index: its key string → the `_id` holding it. */
+/** A value a lookup or a single-field unique index keys by itself: Map's SameValueZero equality is MongoDB's for these (1 and 1.0 alike, 0 and -0 too, "1" and 1 apart). */
+type Scalar = string | number | boolean;
+
+/**
+ * A unique index: its key → the `_id` holding it. A single-field index keys a
+ * string, number or boolean value by the value itself (the document's own
+ * string, no second copy); any other value (null, a Date, an array) and every
+ * compound key by a comparableKey string, in a map of its own so that no
+ * string value can pass for one.
+ */
 export class UniqueIndex {
-  readonly holders = new Map<string, string>();
+  private readonly byValue = new Map<Scalar, string>();
+  private readonly byKey = new Map<string, string>();
   private readonly fields: string[];
   private readonly paths: string[][];
 
@@ -12,15 +22,10 @@ export class UniqueIndex {
     this.paths = this.fields.map((field) => field.split('.'));
   }
 
-  /** null when the document is outside the index (sparse, with a key field null or missing). */
-  keyOf(doc: Doc): string | null {
-    if (this.paths.length === 1) {
-      const value = valueAt(doc, this.paths[0] as string[]);
-      return this.spec.sparse && (value === null || value === undefined) ? null : comparableKey(value);
-    }
-    const values = this.paths.map((path) => valueAt(doc, path));
-    if (this.spec.sparse && values.some((value) => value === null || value === undefined)) return null;
-    return JSON.stringify(values.map(comparableKey));
+  /** The `_id` of the document holding the key `doc` has, if any. */
+  holderOf(doc: Doc): string | undefined {
+    const entry = this.entryOf(doc);
+    return entry ? (entry[0] as Map<unknown, string>).get(entry[1]) : undefined;
   }
 
   keyValue(doc: Doc): Record<string, unknown> {
@@ -28,22 +33,41 @@ export class UniqueIndex {
   }
 
   replace(before: Doc | null, after: Doc | null): void {
-    const oldKey = before ? this.keyOf(before) : null;
-    const newKey = after ? this.keyOf(after) : null;
-    if (oldKey === newKey) return;
-    if (oldKey !== null && before && this.holders.get(oldKey) === before._id) this.holders.delete(oldKey);
-    if (newKey !== null && after) this.holders.set(newKey, after._id);
+    const old = before ? this.entryOf(before) : null;
+    const next = after ? this.entryOf(after) : null;
+    if (old && next && old[0] === next[0] && old[1] === next[1]) return;
+    if (old && before) {
+      const map = old[0] as Map<unknown, string>;
+      if (map.get(old[1]) === before._id) map.delete(old[1]);
+    }
+    if (next && after) (next[0] as Map<unknown, string>).set(next[1], after._id);
+  }
+
+  /** Which map holds the document's key, and the key; null when the document is outside the index (sparse, with a key field null or missing). */
+  private entryOf(doc: Doc): [Map<Scalar, string>, Scalar] | [Map<string, string>, string] | null {
+    if (this.paths.length === 1) {
+      const value = valueAt(doc, this.paths[0] as string[]);
+      if (this.spec.sparse && (value === null || value === undefined)) return null;
+      return isLookupScalar(value) ? [this.byValue, value] : [this.byKey, comparableKey(value)];
+    }
+    const values = this.paths.map((path) => valueAt(doc, path));
+    if (this.spec.sparse && values.some((value) => value === null || value === undefined)) return null;
+    return [this.byKey, JSON.stringify(values.map(comparableKey))];
   }
 }
+
+/** Most values name a handful of documents (a conversation's messages): a short array holds them in a third of a Set's memory. */
+const ARRAY_HOLDERS_MAX = 32;
 
 /**
  * Which documents hold a given scalar (string, number, boolean) at a path,
  * arrays included element by element like a MongoDB multikey index. It may
  * list more documents than match: every candidate is tested by the query.
+ * Keys are the values themselves (the documents' own strings).
  */
 export class ValueLookup {
-  /** One id is kept unwrapped: most values (a wamid, an email) name one document. */
-  private readonly ids = new Map<string, string | Set<string>>();
+  /** One id is kept unwrapped (most values, a wamid or an email, name one document), a few in an array, more in a Set. */
+  private readonly ids = new Map<Scalar, string | string[] | Set<string>>();
   private readonly segments: string[];
 
   constructor(path: string) {
@@ -54,20 +78,21 @@ export class ValueLookup {
   sizeFor(values: unknown[]): number {
     let size = 0;
     for (const value of values) {
-      const held = this.ids.get(comparableKey(value));
-      size += held === undefined ? 0 : typeof held === 'string' ? 1 : held.size;
+      const held = this.ids.get(value as Scalar);
+      size += held === undefined ? 0 : typeof held === 'string' ? 1 : Array.isArray(held) ? held.length : held.size;
     }
     return size;
   }
 
-  idsFor(values: unknown[]): Set<string> | string[] {
+  /** The ids, in the order they were indexed when one value is asked for; not to be modified, and to be read before the next write. */
+  idsFor(values: unknown[]): Iterable<string> {
     if (values.length === 1) {
-      const held = this.ids.get(comparableKey(values[0]));
+      const held = this.ids.get(values[0] as Scalar);
       return held === undefined ? [] : typeof held === 'string' ? [held] : held;
     }
     const all = new Set<string>();
     for (const value of values) {
-      const held = this.ids.get(comparableKey(value));
+      const held = this.ids.get(value as Scalar);
       if (typeof held === 'string') all.add(held);
       else if (held) for (const id of held) all.add(id);
     }
@@ -82,50 +107,58 @@ export class ValueLookup {
     if (after) for (const key of newKeys) this.add(key, after._id);
   }
 
-  private keysOf(doc: Doc): string[] {
+  private keysOf(doc: Doc): Scalar[] {
     // The common case, a plain value at a top-level field, without allocating a set.
     if (this.segments.length === 1) {
       const value = (doc as Record<string, unknown>)[this.segments[0] as string];
-      if (isLookupScalar(value)) return [comparableKey(value)];
+      if (isLookupScalar(value)) return [value];
       if (!Array.isArray(value)) return [];
     }
-    const keys = new Set<string>();
+    const keys = new Set<Scalar>();
     collectScalars(doc, this.segments, 0, keys);
     return [...keys];
   }
 
-  private add(key: string, id: string): void {
+  private add(key: Scalar, id: string): void {
     const held = this.ids.get(key);
     if (held === undefined) this.ids.set(key, id);
     else if (typeof held === 'string') {
-      if (held !== id) this.ids.set(key, new Set([held, id]));
+      if (held !== id) this.ids.set(key, [held, id]);
+    } else if (Array.isArray(held)) {
+      if (held.includes(id)) return;
+      if (held.length < ARRAY_HOLDERS_MAX) held.push(id);
+      else this.ids.set(key, new Set(held).add(id));
     } else held.add(id);
   }
 
-  private remove(key: string, id: string): void {
+  private remove(key: Scalar, id: string): void {
     const held = this.ids.get(key);
     if (held === id) this.ids.delete(key);
-    else if (held instanceof Set) {
+    else if (Array.isArray(held)) {
+      const at = held.indexOf(id);
+      if (at !== -1) held.splice(at, 1);
+      if (held.length === 1) this.ids.set(key, held[0] as string);
+    } else if (held instanceof Set) {
       held.delete(id);
       if (held.size === 1) this.ids.set(key, held.values().next().value as string);
     }
   }
 }
 
-function collectScalars(value: unknown, segments: string[], index: number, out: Set<string>): void {
+function collectScalars(value: unknown, segments: string[], index: number, out: Set<Scalar>): void {
   if (Array.isArray(value)) {
     if (index < segments.length && /^\d+$/.test(segments[index] ?? '')) collectScalars(value[Number(segments[index])], segments, index + 1, out);
     for (const element of value) collectScalars(element, segments, index, out);
     return;
   }
   if (index === segments.length) {
-    if (isLookupScalar(value)) out.add(comparableKey(value));
+    if (isLookupScalar(value)) out.add(value);
     return;
   }
   if (isPlainObject(value)) collectScalars(value[segments[index] as string], segments, index + 1, out);
 }
 
-function isLookupScalar(value: unknown): value is string | number | boolean {
+function isLookupScalar(value: unknown): value is Scalar {
   return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && !Number.isNaN(value));
 }
 
