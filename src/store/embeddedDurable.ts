@@ -53,16 +53,28 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
   const started = performance.now();
   mkdirSync(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
-  let db: RootDatabase<Doc, Key>;
-  try {
-    // noSubdir: false, or lmdb-js takes a directory name with a dot in it (`desk.data`) for a file name.
-    db = open<Doc, Key>({ path: dataDir, noSubdir: false, overlappingSync: false, sharedStructuresKey: Symbol.for('structures') });
-  } catch (error) {
-    lock.release();
-    throw new Error(`DATA_DIR ${dataDir} could not be opened: ${(error as Error).message}`, { cause: error });
-  }
-  const journal = createLmdbJournal(db, dataDir);
-  const engine = createEmbeddedEngine({ indexes: options.indexes ?? INDEXES, journal });
+  const openDb = () => {
+    try {
+      // noSubdir: false, or lmdb-js takes a directory name with a dot in it (`desk.data`) for a file name.
+      return open<Doc, Key>({ path: dataDir, noSubdir: false, overlappingSync: false, sharedStructuresKey: Symbol.for('structures') });
+    } catch (error) {
+      lock.release();
+      throw new Error(`DATA_DIR ${dataDir} could not be opened: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  let db = openDb();
+  // The engine's collections write through this; the journal itself is made once the database is open for good (below).
+  let journal: ReturnType<typeof createLmdbJournal> | null = null;
+  const engine = createEmbeddedEngine({
+    indexes: options.indexes ?? INDEXES,
+    journal: {
+      record: (collection, seq, doc) => {
+        if (!journal) throw new Error(`the embedded store on ${dataDir} is still loading`);
+        journal.record(collection, seq, doc);
+      },
+      settled: () => journal?.settled() ?? null,
+    },
+  });
 
   let documents = 0;
   const names = new Set<string>();
@@ -80,6 +92,14 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
     lock.release();
     throw new Error(`DATA_DIR ${dataDir} could not be loaded: ${(error as Error).message}`, { cause: error });
   }
+  // Reading everything back paged the whole file in, where it counts as the
+  // process's resident memory until the kernel wants it back: the documents
+  // are in the heap now, so that mapping is dropped and the database opened
+  // afresh for the writes to come.
+  await db.close();
+  db = openDb();
+  const active = createLmdbJournal(db, dataDir);
+  journal = active;
 
   let closing: Promise<void> | null = null;
   return {
@@ -88,12 +108,12 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
     loaded: { documents, collections: names.size, ms: Math.round(performance.now() - started) },
     lastTransactionId: () => (db.getStats() as { lastTxnId: number }).lastTxnId,
     ping: async () => {
-      journal.check();
+      active.check();
     },
     close() {
       closing ??= (async () => {
         try {
-          await journal.close();
+          await active.close();
           await db.close();
         } finally {
           lock.release();
