@@ -4,6 +4,7 @@
 // body parsing, and a graceful shutdown with work in flight.
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -892,6 +893,46 @@ describe('graphql-ws with the subscription hub', () => {
     await Promise.all([...subs, ping].map((s) => s.close()));
     await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(0));
     expect(test.bus.subscriberCount()).toBe(0);
+  });
+
+  it('sends the frames one socket gets in one turn of the event loop in one write, in order', async () => {
+    const { url, test, server } = await start({}, withHub());
+    const { messagesFor, start: operation } = await rawGraphqlWs(url, 'alice-token');
+    operation('a', 'subscription { live }');
+    operation('b', 'subscription { live }');
+    await vi.waitFor(() => expect(server.activeSubscriptions()).toBe(2));
+
+    // What the server's end of the connection hands the kernel: one entry per write call.
+    const port = Number(new URL(url).port);
+    const writes: string[] = [];
+    type Chunk = { chunk: Buffer | string };
+    const record = (socket: net.Socket, chunks: Array<Buffer | string>) => {
+      if (socket.localPort === port) writes.push(chunks.map((c) => String(c)).join(''));
+    };
+    const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: any[]) => void>;
+    const originalWrite = proto._write;
+    const originalWritev = proto._writev;
+    proto._write = function (this: net.Socket, chunk: Buffer | string, ...rest: unknown[]) {
+      record(this, [chunk]);
+      return originalWrite.call(this, chunk, ...rest);
+    };
+    proto._writev = function (this: net.Socket, chunks: Chunk[], ...rest: unknown[]) {
+      record(this, chunks.map((c) => c.chunk));
+      return originalWritev.call(this, chunks, ...rest);
+    };
+    try {
+      test.bus.publish(agentStatus('Zed'));
+      test.bus.publish(agentStatus('Yan'));
+      expect((await messagesFor('a', 2)).map((m) => m.payload)).toEqual([{ data: { live: 'Zed' } }, { data: { live: 'Yan' } }]);
+      expect((await messagesFor('b', 2)).map((m) => m.payload)).toEqual([{ data: { live: 'Zed' } }, { data: { live: 'Yan' } }]);
+    } finally {
+      proto._write = originalWrite;
+      proto._writev = originalWritev;
+    }
+    // Four frames (two events, two operations), one system call.
+    expect(writes).toHaveLength(1);
+    const frames = [...writes[0]!.matchAll(/\{"id":"(a|b)","type":"next","payload":\{"data":\{"live":"(\w+)"\}\}\}/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(frames).toEqual(['a:Zed', 'b:Zed', 'a:Yan', 'b:Yan']);
   });
 
   it('closes a socket that stops reading (1013) instead of buffering without bound', async () => {

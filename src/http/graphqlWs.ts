@@ -96,6 +96,33 @@ interface Operation {
   shareKey: string;
   /** The context a shared execution runs with; null when the operation selects a PER_VIEWER field and runs as this subscriber. */
   shared: object | null;
+  /** The connection under the WebSocket (the upgrade request's socket): corked while fan-out frames gather. */
+  tcp: Duplex;
+}
+
+/**
+ * Frames the fan-out writes to one socket during one turn of the event loop
+ * leave in one write: the socket is corked at its first frame and uncorked
+ * once the turn's microtasks are done (setImmediate). One webhook fans out
+ * several events within a turn (the customer's message, then the greeting the
+ * follow-up stores, a conversation update): uncorked per frame, each is a
+ * system call of its own per subscriber, and on loopback or a busy host that
+ * call is most of the cost of a live update (bench/README.md,
+ * "Subscriptions"). The wait is the rest of the current turn, never a timer.
+ */
+function coalescingWrites(): (tcp: Duplex) => void {
+  const corked = new Set<Duplex>();
+  const flush = () => {
+    // A socket ended or destroyed meanwhile has let go of its cork already; uncork() is then a no-op.
+    for (const tcp of corked) tcp.uncork();
+    corked.clear();
+  };
+  return (tcp) => {
+    if (corked.has(tcp) || tcp.destroyed) return;
+    if (corked.size === 0) setImmediate(flush);
+    tcp.cork();
+    corked.add(tcp);
+  };
 }
 
 /** Answers an upgrade with a plain HTTP status and lets go of the socket at once (a flood must not hold descriptors). */
@@ -153,8 +180,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
     return operation;
   }
 
+  const coalesce = coalescingWrites();
+
   /** Writes `next` frames around payloads the hub serialized once for many subscribers. */
-  function writerFor({ socket, id }: Operation): (payload: string) => void {
+  function writerFor({ socket, tcp, id }: Operation): (payload: string) => void {
     const head = JSON.stringify({ id, type: MessageType.Next, payload: null }).slice(0, -'null}'.length);
     return (payload) => {
       if (socket.readyState !== WebSocket.OPEN) return;
@@ -163,6 +192,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         socket.close(TRY_AGAIN_LATER, 'Subscriber too slow');
         return;
       }
+      coalesce(tcp);
       socket.send(`${head}${payload}}`);
     };
   }
@@ -265,7 +295,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         const audience = perViewer ? `viewer:${client.viewer._id}` : `role:${client.viewer.role}`;
         const shareKey = JSON.stringify([audience, payload.operationName ?? null, payload.variables ?? null, payload.query]);
         const shared = perViewer || !options.subscriptions ? null : options.subscriptions.contextFor(client.viewer.role);
-        operations.set(contextValue, { enveloped, socket: ctx.extra.socket, id, shareKey, shared });
+        operations.set(contextValue, { enveloped, socket: ctx.extra.socket, tcp: ctx.extra.request.socket, id, shareKey, shared });
         return {
           schema: enveloped.schema,
           document,
