@@ -33,16 +33,17 @@ function messageEvent(text: string, assigneeId: string | null = null): DomainEve
 
 interface Probe {
   stream: AsyncIterableIterator<never>;
-  payloads: string[];
+  /** What the hub wrote, as it wrote it: one encoding shared by a group. */
+  payloads: Buffer[];
 }
 
 /** A subscriber to message.received events whose conversation is in `sees` (all when null). */
 function join(
   hub: SubscriptionHub,
   bus: LiveEventBus,
-  options: { key?: string; sees?: (event: DomainEvent) => boolean; execute?: HubSubscriber['execute']; write?: (payload: string) => void } = {},
+  options: { key?: string; sees?: (event: DomainEvent) => boolean; execute?: HubSubscriber['execute']; write?: (payload: Buffer) => void } = {},
 ): Probe {
-  const payloads: string[] = [];
+  const payloads: Buffer[] = [];
   const source = eventsFor(bus, ['message.received'], (e) => options.sees?.(e) ?? true);
   const stream = hub.serve(source, {
     shareKey: options.key ?? 'same operation',
@@ -54,10 +55,10 @@ function join(
   return { stream, payloads };
 }
 
-const texts = (probe: Probe) => probe.payloads.map((p) => (JSON.parse(p) as { data: { text: string } }).data.text);
+const texts = (probe: Probe) => probe.payloads.map((p) => (JSON.parse(String(p)) as { data: { text: string } }).data.text);
 
 describe('subscription hub', () => {
-  it('executes and serializes an event once per group, writing the same string to every subscriber in it', async () => {
+  it('executes, serializes and encodes an event once per group, writing the same bytes to every subscriber in it', async () => {
     const { bus, hub } = setup();
     const executions: string[] = [];
     const execute = (key: string) => (event: DomainEvent): ExecutionResult => {
@@ -126,8 +127,8 @@ describe('subscription hub', () => {
     bus.publish(messageEvent('boom'));
     bus.publish(messageEvent('after'));
     await vi.waitFor(() => expect(probe.payloads).toHaveLength(2));
-    expect(JSON.parse(probe.payloads[0]!)).toEqual({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-    expect(probe.payloads[0]).not.toContain('hunter2');
+    expect(JSON.parse(String(probe.payloads[0]))).toEqual({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    expect(String(probe.payloads[0])).not.toContain('hunter2');
     expect(texts({ ...probe, payloads: probe.payloads.slice(1) })).toEqual(['after']);
   });
 

@@ -933,6 +933,12 @@ describe('graphql-ws with the subscription hub', () => {
     expect(writes).toHaveLength(1);
     const frames = [...writes[0]!.matchAll(/\{"id":"(a|b)","type":"next","payload":\{"data":\{"live":"(\w+)"\}\}\}/g)].map((m) => `${m[1]}:${m[2]}`);
     expect(frames).toEqual(['a:Zed', 'b:Zed', 'a:Yan', 'b:Yan']);
+
+    // The fan-out frames its shared bytes itself: every length class of the WebSocket header (7-bit, 16-bit, 64-bit), and text beyond ASCII.
+    const names = ['ü', 'é'.repeat(200), 'x'.repeat(70_000)];
+    for (const name of names) test.bus.publish(agentStatus(name));
+    expect((await messagesFor('a', 5)).slice(2).map((m) => m.payload.data.live)).toEqual(names);
+    expect((await messagesFor('b', 5)).slice(2).map((m) => m.payload.data.live)).toEqual(names);
   });
 
   it('closes a socket that stops reading (1013) instead of buffering without bound', async () => {

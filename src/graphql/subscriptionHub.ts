@@ -5,8 +5,8 @@
 // behind (bench/README.md, "Subscriptions"). The hub instead holds one bus
 // listener, asks each subscriber's source stream whether it accepts an event
 // (type and visibility: a synchronous check), executes the event once per
-// group of subscribers that share an operation, serializes that result once,
-// and hands the same string to every accepting subscriber. The execution runs
+// group of subscribers that share an operation, serializes and encodes that
+// result once, and hands the same bytes to every accepting subscriber. The execution runs
 // with a context that has no viewer (src/graphql/live.ts), so what one
 // subscriber receives cannot depend on who another one is.
 import type { ExecutionResult, GraphQLError } from 'graphql';
@@ -31,8 +31,8 @@ export interface HubSubscriber {
   execute(event: DomainEvent): Promise<ExecutionResult> | ExecutionResult;
   /** What a client may read of an error the execution threw. */
   mask(error: unknown): GraphQLError;
-  /** Sends one serialized ExecutionResult to this subscriber. */
-  write(payload: string): void;
+  /** Sends one ExecutionResult, serialized and UTF-8 encoded once for every subscriber it goes to (the same bytes: never modify them). */
+  write(payload: Buffer): void;
 }
 
 /** What the socket layer needs to hand subscriptions to the hub: the hub, and the viewer-less context its executions run with. */
@@ -57,7 +57,7 @@ export interface SubscriptionHub {
 
 interface Member {
   accepts(event: DomainEvent): boolean;
-  write(payload: string): void;
+  write(payload: Buffer): void;
   active: boolean;
   end(): void;
 }
@@ -133,11 +133,11 @@ export function createSubscriptionHub(options: { bus: EventBus; logger: HubLogge
   }
 
   async function deliver(group: Group, event: DomainEvent, recipients: Member[]): Promise<void> {
-    let payload: string;
+    let payload: Buffer;
     try {
-      payload = JSON.stringify(await group.execute(event));
+      payload = Buffer.from(JSON.stringify(await group.execute(event)));
     } catch (error) {
-      payload = JSON.stringify({ errors: [group.mask(error)] });
+      payload = Buffer.from(JSON.stringify({ errors: [group.mask(error)] }));
     }
     for (const member of recipients) {
       if (!member.active) continue;

@@ -110,19 +110,50 @@ interface Operation {
  * call is most of the cost of a live update (bench/README.md,
  * "Subscriptions"). The wait is the rest of the current turn, never a timer.
  */
-function coalescingWrites(): (tcp: Duplex) => void {
+function coalescingWrites(): (tcp: Duplex) => boolean {
   const corked = new Set<Duplex>();
   const flush = () => {
     // A socket ended or destroyed meanwhile has let go of its cork already; uncork() is then a no-op.
     for (const tcp of corked) tcp.uncork();
     corked.clear();
   };
+  /** Corks the socket for the rest of this turn; true at its first frame in the turn. */
   return (tcp) => {
-    if (corked.has(tcp) || tcp.destroyed) return;
+    if (corked.has(tcp) || tcp.destroyed) return false;
     if (corked.size === 0) setImmediate(flush);
     tcp.cork();
     corked.add(tcp);
+    return true;
   };
+}
+
+/** A `next` message's bytes after its payload. */
+const NEXT_TAIL = Buffer.from('}');
+
+let lastHeader: { length: number; bytes: Buffer } = { length: -1, bytes: Buffer.alloc(0) };
+/**
+ * The header of a final, unmasked text frame of `length` bytes (RFC 6455,
+ * section 5.2): what a server sends. A fan-out writes frames of one length
+ * to every subscriber in a row, so the last one is kept.
+ */
+function textFrameHeader(length: number): Buffer {
+  if (lastHeader.length === length) return lastHeader.bytes;
+  let bytes: Buffer;
+  if (length < 126) {
+    bytes = Buffer.from([0x81, length]);
+  } else if (length < 65_536) {
+    bytes = Buffer.alloc(4);
+    bytes[0] = 0x81;
+    bytes[1] = 126;
+    bytes.writeUInt16BE(length, 2);
+  } else {
+    bytes = Buffer.alloc(10);
+    bytes[0] = 0x81;
+    bytes[1] = 127;
+    bytes.writeBigUInt64BE(BigInt(length), 2);
+  }
+  lastHeader = { length, bytes };
+  return bytes;
 }
 
 /** Answers an upgrade with a plain HTTP status and lets go of the socket at once (a flood must not hold descriptors). */
@@ -182,18 +213,32 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
 
   const coalesce = coalescingWrites();
 
-  /** Writes `next` frames around payloads the hub serialized once for many subscribers. */
-  function writerFor({ socket, tcp, id }: Operation): (payload: string) => void {
-    const head = JSON.stringify({ id, type: MessageType.Next, payload: null }).slice(0, -'null}'.length);
+  /**
+   * Writes `next` frames around payloads the hub serialized and encoded once
+   * for many subscribers. The frame is written as its four parts (header,
+   * this operation's prefix, the shared payload, the closing brace) into the
+   * corked socket, so the payload is never copied per subscriber: this is what
+   * ws.send does for a text frame from a server (unmasked, final, no
+   * compression), without the copy. The WebSocket server negotiates no
+   * extension (no permessage-deflate), so ws never holds a frame back that
+   * these could overtake; a socket with one would go through ws.send.
+   */
+  function writerFor({ socket, tcp, id }: Operation): (payload: Buffer) => void {
+    const head = Buffer.from(JSON.stringify({ id, type: MessageType.Next, payload: null }).slice(0, -'null}'.length));
+    const raw = socket.extensions === '';
     return (payload) => {
       if (socket.readyState !== WebSocket.OPEN) return;
-      if (socket.bufferedAmount > slowSubscriberBytes) {
+      // What is still unsent when a turn's first frame comes was not taken by the kernel in earlier turns: the client is not reading.
+      if (coalesce(tcp) && socket.bufferedAmount > slowSubscriberBytes) {
         log.warn({ buffered: socket.bufferedAmount }, 'closing a graphql-ws socket that stopped reading its subscriptions');
         socket.close(TRY_AGAIN_LATER, 'Subscriber too slow');
         return;
       }
-      coalesce(tcp);
-      socket.send(`${head}${payload}}`);
+      if (!raw) return socket.send(Buffer.concat([head, payload, NEXT_TAIL]), { binary: false });
+      tcp.write(textFrameHeader(head.length + payload.length + NEXT_TAIL.length));
+      tcp.write(head);
+      tcp.write(payload);
+      tcp.write(NEXT_TAIL);
     };
   }
 

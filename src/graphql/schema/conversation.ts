@@ -405,18 +405,25 @@ builder.subscriptionFields((t) => ({
     description:
       'A conversation opened, was assigned, transferred, released, got its first response, was resolved, reopened, rated, commented on, labelled or read, or got a message. Sent to everyone who could see it before or after the change (in the statuses asked for), once: a conversation leaving your view arrives as it now is, so you can drop it.',
     args: { status: t.arg({ type: [ConversationStatusEnum] }) },
-    subscribe: (_root, args, ctx) =>
-      eventsFor(ctx.services.bus, CONVERSATION_CHANGES, (e) => {
+    subscribe: (_root, args, ctx) => {
+      // Read once: the filter runs for every subscriber on every event.
+      const { viewer } = ctx;
+      const { status } = args;
+      return eventsFor(ctx.services.bus, CONVERSATION_CHANGES, (e) => {
         // A note changes nothing an inbox row shows.
         if (e.type === 'message.sent' && e.message.type === 'NOTE') return false;
-        return seesChange(ctx.viewer, e, args.status);
-      }),
+        return seesChange(viewer, e, status);
+      });
+    },
     resolve: (event: { conversation: ConversationDoc }) => event.conversation,
   }),
   queueUpdated: t.withAuth({ authenticated: true }).field({
     type: QueueStats,
     description: 'The queue as it is after a conversation joined or left it, or an agent came or went.',
-    subscribe: (_root, _args, ctx) => eventsFor(ctx.services.bus, QUEUE_CHANGES, () => ctx.viewer !== null),
+    subscribe: (_root, _args, ctx) => {
+      const signedIn = ctx.viewer !== null;
+      return eventsFor(ctx.services.bus, QUEUE_CHANGES, () => signedIn);
+    },
     resolve: (_event, _args, ctx) => ctx.services.workflow.queueStats(),
   }),
 }));

@@ -110,8 +110,12 @@ type MessageEventType = 'message.received' | 'message.sent' | 'message.status';
 
 /** A message feed: the given events, of one conversation when asked, that the viewer may see. */
 function messageFeed(types: readonly MessageEventType[]) {
-  return (_root: unknown, args: { conversationId?: string | number | null }, ctx: GraphQLContext) =>
-    eventsFor(ctx.services.bus, types, (e) => (!args.conversationId || e.conversation._id === String(args.conversationId)) && visibleTo(ctx.viewer, e.conversation));
+  return (_root: unknown, args: { conversationId?: string | number | null }, ctx: GraphQLContext) => {
+    // Read once: the filter runs for every subscriber on every event.
+    const { viewer } = ctx;
+    const conversationId = args.conversationId ? String(args.conversationId) : null;
+    return eventsFor(ctx.services.bus, types, (e) => (conversationId === null || e.conversation._id === conversationId) && visibleTo(viewer, e.conversation));
+  };
 }
 
 builder.subscriptionFields((t) => ({
