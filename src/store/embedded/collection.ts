@@ -17,7 +17,7 @@ import {
   type UpdateResult,
 } from '../port.js';
 import { copiedResolver, hasModifyingNestedPipeline, leavesInputIntact, projectionEditsNested, stageName } from './aggregation.js';
-import { dateBounds, equalityValues, RangeIndex, UniqueIndex, ValueLookup } from './indexes.js';
+import { dateBounds, equalityValues, isDateRange, isEquality, RangeIndex, UniqueIndex, ValueLookup } from './indexes.js';
 import { compileSimpleFilter } from './simpleFilters.js';
 import { compileSimpleGroup } from './simpleGroups.js';
 import type { Journal } from './journal.js';
@@ -32,7 +32,7 @@ export class EmbeddedCollection implements Collection<Doc> {
   private readonly uniques: UniqueIndex[];
   /** Equality lookups on the leading field of every declared index, so `{conversationId}` over a million messages is not a scan. */
   private readonly lookups = new Map<string, ValueLookup>();
-  /** Sorted dates on the last field of every declared non-unique index (its range field), so `{createdAt: {$gte, $lt}}` visits only the range. */
+  /** Sorted dates on the last field of every declared non-unique index (its range field), per value of the fields before it, so `{createdAt: {$gte, $lt}}` visits only the range. */
   private readonly ranges = new Map<string, RangeIndex>();
   /** Top-level fields whose strings name one document each (`_id`, single-field unique keys): not worth interning. */
   private readonly uniqueFields = new Set<string>(['_id']);
@@ -51,8 +51,13 @@ export class EmbeddedCollection implements Collection<Doc> {
     for (const spec of specs) {
       const leading = Object.keys(spec.key)[0];
       if (leading && leading !== '_id' && !this.lookups.has(leading)) this.lookups.set(leading, new ValueLookup(leading));
-      const last = Object.keys(spec.key).at(-1);
-      if (last && last !== '_id' && !spec.unique && !this.ranges.has(last)) this.ranges.set(last, new RangeIndex(last));
+      // The range field alone as well: a query naming many of the prefix's values is better served by one run.
+      const fields = Object.keys(spec.key);
+      if (fields.length === 0 || fields.includes('_id') || spec.unique) continue;
+      for (const indexed of fields.length > 1 ? [fields, fields.slice(-1)] : [fields]) {
+        const signature = JSON.stringify(indexed);
+        if (!this.ranges.has(signature)) this.ranges.set(signature, new RangeIndex(indexed));
+      }
     }
   }
 
@@ -151,9 +156,11 @@ export class EmbeddedCollection implements Collection<Doc> {
   countDocuments(filter: Filter = {}): Promise<number> {
     return this.answer(() => {
       if (Object.keys(filter).length === 0) return this.docs.size;
+      const { docs, exact } = this.candidates(filter, false);
+      if (docs && exact) return docs.length;
       const matches = this.matcher(filter);
       let count = 0;
-      for (const doc of this.candidates(filter, false) ?? this.docs.values()) if (matches(doc)) count++;
+      for (const doc of docs ?? this.docs.values()) if (matches(doc)) count++;
       return count;
     });
   }
@@ -238,11 +245,12 @@ export class EmbeddedCollection implements Collection<Doc> {
     const skip = options.skip ?? 0;
     // MongoDB: a limit of 0 means none; a negative one is taken as positive.
     const limit = options.limit ? Math.abs(options.limit) : Infinity;
-    const matches = this.matcher(filter);
+    const { docs, exact } = this.candidates(filter, !sorted);
+    const matches = exact ? null : this.matcher(filter);
     const enough = sorted ? Infinity : skip + limit;
     const matched: Doc[] = [];
-    for (const doc of this.candidates(filter, !sorted) ?? this.docs.values()) {
-      if (!matches(doc)) continue;
+    for (const doc of docs ?? this.docs.values()) {
+      if (matches && !matches(doc)) continue;
       matched.push(doc);
       if (matched.length >= enough) break;
     }
@@ -272,22 +280,32 @@ export class EmbeddedCollection implements Collection<Doc> {
    * equality on `_id` or on an indexed field narrows them down; null means
    * every document has to be tested.
    */
-  private candidates(filter: Filter, ordered: boolean): Doc[] | null {
+  private candidates(filter: Filter, ordered: boolean): { docs: Doc[] | null; exact: boolean } {
+    const chosen = this.narrowest(filter);
+    if (!chosen) return { docs: null, exact: false };
+    if ('docs' in chosen) return chosen.docs();
+    return { docs: this.byIds(chosen.ids(), ordered), exact: false };
+  }
+
+  /** The cheapest way to the documents a filter can match, or null when one pass over all of them is cheaper. */
+  private narrowest(filter: Filter): { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => { docs: Doc[]; exact: boolean } } | null {
     // Gathering ids costs a lookup each: they pay off below a third of the documents, as one pass over all of them
     // is cheaper beyond that. A range index lists the documents themselves, in natural order, so it nearly always pays.
-    type Choice = { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => Doc[] };
+    type Choice = { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => { docs: Doc[]; exact: boolean } };
     let narrowest = null as Choice | null;
     const consider = (choice: Choice) => {
       if (!narrowest || choice.cost < narrowest.cost) narrowest = choice;
     };
     // A range index only narrows filters the compiled form decides (see RangeIndex).
     const ranged = this.ranges.size > 0 && compileSimpleFilter(filter) !== null;
+    const conditions = new Map<string, unknown[]>();
     const visit = (clause: Filter) => {
       for (const [path, condition] of Object.entries(clause)) {
         if (path === '$and' && Array.isArray(condition)) {
           for (const part of condition) if (isPlainObject(part)) visit(part);
           continue;
         }
+        if (ranged) conditions.set(path, [...(conditions.get(path) ?? []), condition]);
         if (path === '_id') {
           const ids = equalityValues(condition)?.filter((id): id is string => typeof id === 'string');
           if (ids) consider({ cost: 3 * ids.length, ids: () => ids });
@@ -296,19 +314,45 @@ export class EmbeddedCollection implements Collection<Doc> {
         const lookup = this.lookups.get(path);
         const values = lookup && equalityValues(condition);
         if (lookup && values) consider({ cost: 3 * lookup.sizeFor(values), ids: () => lookup.idsFor(values) });
-        const range = ranged ? this.ranges.get(path) : undefined;
-        const bounds = range && dateBounds(condition);
-        if (range && bounds) consider({ cost: 1.25 * range.sizeFor(bounds), docs: () => range.candidates(bounds) });
       }
     };
     visit(filter);
+    for (const range of ranged ? this.ranges.values() : []) {
+      if (!range.serving) continue;
+      // The fewest values each prefix field is held to by an equality, and the narrowest bounds on the date.
+      const prefixValues: unknown[][] = [];
+      for (const field of range.prefixFields) {
+        const lists = (conditions.get(field) ?? []).map(equalityValues).filter((list): list is unknown[] => list !== null);
+        if (lists.length === 0) break;
+        prefixValues.push(lists.reduce((a, b) => (b.length < a.length ? b : a)));
+      }
+      const prefixes = prefixValues.length === range.prefixFields.length ? range.prefixesFor(prefixValues) : null;
+      if (!prefixes) continue;
+      // Exact: the filter holds only what the index answers (and no document is kept aside), so no candidate needs testing.
+      const fields = Object.keys(filter);
+      const whole =
+        fields.length === range.prefixFields.length + 1 &&
+        range.prefixFields.every((field) => isEquality(filter[field])) &&
+        isDateRange(filter[range.dateField]);
+      for (const condition of conditions.get(range.dateField) ?? []) {
+        const bounds = dateBounds(condition);
+        if (!bounds) continue;
+        const exact = whole && range.exact && condition === filter[range.dateField];
+        // Testing a candidate costs about what a scan pays per document; merging several runs into natural order a little more.
+        const cost = range.sizeFor(prefixes, bounds) * ((exact ? 0.5 : 1.25) + 0.05 * (prefixes.length - 1));
+        consider({ cost, docs: () => ({ docs: range.candidates(prefixes, bounds), exact }) });
+      }
+    }
     const chosen = narrowest as Choice | null;
-    if (!chosen || chosen.cost > this.docs.size) return null;
-    if ('docs' in chosen) return chosen.docs();
+    return chosen && chosen.cost <= this.docs.size ? chosen : null;
+  }
+
+  /** The stored documents of these ids, in natural order when asked. */
+  private byIds(ids: Iterable<string>, ordered: boolean): Doc[] {
     const docs: Doc[] = [];
     let inOrder = true;
     let previous = -1;
-    for (const id of chosen.ids()) {
+    for (const id of ids) {
       const doc = this.docs.get(id);
       if (!doc) continue;
       const position = this.insertedAt.get(id) ?? 0;

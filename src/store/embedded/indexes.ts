@@ -1,4 +1,5 @@
 import type { Doc, IndexSpec } from '../port.js';
+import { simpleValueAt, UNDECIDED } from './simpleFilters.js';
 import { comparableKey, isPlainObject, valueAt } from './values.js';
 
 /** A value a lookup or a single-field unique index keys by itself: Map's SameValueZero equality is MongoDB's for these (1 and 1.0 alike, 0 and -0 too, "1" and 1 apart). */
@@ -172,9 +173,6 @@ export function equalityValues(condition: unknown): unknown[] | null {
   return null;
 }
 
-/** What a range index holds for a document: its date's time, UNDECIDED (the compiled filters leave it to mingo) or null (no date: no range condition on a date matches). */
-export type RangeKey = number | typeof UNDECIDED_KEY | null;
-const UNDECIDED_KEY = Symbol('undecided');
 
 /** Bounds on a date, from `$gt`/`$gte`/`$lt`/`$lte`/`$eq` (or a plain date) with a Date operand. */
 export interface DateBounds {
@@ -184,25 +182,20 @@ export interface DateBounds {
   highInclusive: boolean;
 }
 
+/** The documents a range index may hand out for a query, with their insertion sequences, sorted by sequence. */
+interface Listed {
+  docs: Doc[];
+  seqs: number[];
+}
+
 /**
- * The dates at a path, sorted, so a condition like `{createdAt: {$gte, $lt}}`
- * visits only the documents in range instead of every document. It holds
- * (time, insertion sequence, document) for every document whose path holds
- * a Date reached through plain objects; documents holding an array or
- * anything else the compiled filters leave to mingo on the way are kept
- * aside and are always candidates; documents holding no date (missing, null,
- * a string, a number) cannot match a date range in MongoDB (comparisons stay
- * within a type) and are not listed. Like the lookups, it only narrows: every
- * candidate is tested by the query.
- *
- * It holds the stored documents themselves (a write replaces a document, and
- * the index follows), so listing candidates costs no lookup by id. Documents
+ * One sorted run of (time, insertion sequence, stored document). Documents
  * mostly arrive in time order (messages, events), so an entry is appended in
  * O(1); one that arrives out of order waits in a small unsorted buffer that
  * is merged in once it grows. A removed entry is blanked, and the blanks are
- * compacted away once they are a quarter of the index.
+ * compacted away once they are a quarter of the run.
  */
-export class RangeIndex {
+class SortedDates {
   private times: number[] = [];
   private seqs: number[] = [];
   private docs: Array<Doc | null> = [];
@@ -210,100 +203,60 @@ export class RangeIndex {
   private pendingTimes: number[] = [];
   private pendingSeqs: number[] = [];
   private pendingDocs: Doc[] = [];
-  /** _id → [insertion sequence, document] of the documents kept aside. */
-  private readonly others = new Map<string, [number, Doc]>();
-  private readonly segments: string[];
 
-  constructor(readonly path: string) {
-    this.segments = path.split('.');
+  get empty(): boolean {
+    return this.times.length === this.blanks && this.pendingDocs.length === 0;
   }
 
-  /** Follows a write: `before` is the stored document it replaces or removes, `after` the one it stores; both at `seq`. */
-  replace(before: Doc | null, after: Doc | null, seq: number): void {
-    const oldKey = before ? this.keyOf(before) : null;
-    const newKey = after ? this.keyOf(after) : null;
-    // An update that keeps the date keeps the entry, holding the new document.
-    const kept = before !== null && after !== null && oldKey === newKey;
-    if (before && oldKey !== null) this.remove(oldKey, seq, before, kept ? after : null);
-    if (after && newKey !== null && !kept) this.add(newKey, seq, after);
-  }
-
-  /** At most how many candidates `candidates` would give (blanks and out-of-range buffered entries included). */
+  /** At most how many documents `list` gives (blanks and out-of-range buffered entries included). */
   sizeFor(bounds: DateBounds): number {
     const [start, end] = this.span(bounds);
-    return end - start + this.pendingDocs.length + this.others.size;
+    return end - start + this.pendingDocs.length;
   }
 
-  /** The documents that may match, in natural (insertion) order. */
-  candidates(bounds: DateBounds): Doc[] {
+  /** The documents within the bounds, in insertion order. */
+  list(bounds: DateBounds): Listed {
     const [start, end] = this.span(bounds);
     const docs: Doc[] = [];
     const seqs: number[] = [];
     let ordered = true;
     let previous = -Infinity;
-    const take = (doc: Doc, seq: number) => {
-      docs.push(doc);
-      seqs.push(seq);
-      if (seq < previous) ordered = false;
-      previous = seq;
-    };
     for (let i = start; i < end; i++) {
       const doc = this.docs[i];
-      if (doc) take(doc, this.seqs[i] as number);
+      if (!doc) continue;
+      const seq = this.seqs[i] as number;
+      if (seq < previous) ordered = false;
+      previous = seq;
+      docs.push(doc);
+      seqs.push(seq);
     }
     for (let i = 0; i < this.pendingDocs.length; i++) {
-      if (within(this.pendingTimes[i] as number, bounds)) take(this.pendingDocs[i] as Doc, this.pendingSeqs[i] as number);
+      if (!within(this.pendingTimes[i] as number, bounds)) continue;
+      docs.push(this.pendingDocs[i] as Doc);
+      seqs.push(this.pendingSeqs[i] as number);
+      ordered = false;
     }
-    for (const [seq, doc] of this.others.values()) take(doc, seq);
-    if (ordered) return docs;
-    const order = Array.from(docs.keys()).sort((a, b) => (seqs[a] as number) - (seqs[b] as number));
-    return order.map((i) => docs[i] as Doc);
+    return ordered ? { docs, seqs } : bySequence(docs, seqs);
   }
 
-  /** The time of the document's date, UNDECIDED_KEY, or null: the same walk as the compiled filters' (simpleFilters.ts). */
-  private keyOf(doc: Doc): RangeKey {
-    let value: unknown = doc;
-    for (const segment of this.segments) {
-      if (value === undefined) return null;
-      if (!isPlainObject(value)) return UNDECIDED_KEY;
-      value = value[segment];
-    }
-    if (value instanceof Date) {
-      const time = value.getTime();
-      return Number.isNaN(time) ? null : time;
-    }
-    // An object, or NaN: the compiled filters leave it to mingo.
-    if ((value !== null && typeof value === 'object') || Number.isNaN(value)) return UNDECIDED_KEY;
-    return null;
-  }
-
-  private add(key: number | typeof UNDECIDED_KEY, seq: number, doc: Doc): void {
-    if (key === UNDECIDED_KEY) {
-      this.others.set(doc._id, [seq, doc]);
-      return;
-    }
+  add(time: number, seq: number, doc: Doc): void {
     const last = this.times.length - 1;
-    if (this.pendingDocs.length === 0 && (last < 0 || compare(key, seq, this.times[last] as number, this.seqs[last] as number) > 0)) {
-      this.times.push(key);
+    if (this.pendingDocs.length === 0 && (last < 0 || compare(time, seq, this.times[last] as number, this.seqs[last] as number) > 0)) {
+      this.times.push(time);
       this.seqs.push(seq);
       this.docs.push(doc);
       return;
     }
-    this.pendingTimes.push(key);
+    this.pendingTimes.push(time);
     this.pendingSeqs.push(seq);
     this.pendingDocs.push(doc);
     if (this.pendingDocs.length > 256 + this.times.length / 16) this.merge();
   }
 
   /** Removes the entry holding `doc`, or puts `replacement` (the same document updated, with the same key) in its place. */
-  private remove(key: number | typeof UNDECIDED_KEY, seq: number, doc: Doc, replacement: Doc | null): void {
-    if (key === UNDECIDED_KEY) {
-      if (replacement) this.others.set(doc._id, [seq, replacement]);
-      else this.others.delete(doc._id);
-      return;
-    }
+  remove(time: number, seq: number, doc: Doc, replacement: Doc | null): void {
     // The entry is in the sorted part (a live one among blanks of the same time and sequence) or in the buffer.
-    for (let i = this.lowerBound(key, seq); i < this.times.length && this.times[i] === key && this.seqs[i] === seq; i++) {
+    for (let i = this.lowerBound(time, seq); i < this.times.length && this.times[i] === time && this.seqs[i] === seq; i++) {
       if (this.docs[i] !== doc) continue;
       this.docs[i] = replacement;
       if (replacement) return;
@@ -382,6 +335,205 @@ export class RangeIndex {
   }
 }
 
+/**
+ * A declared index's range field, when it holds dates, sorted, so a
+ * condition like `{createdAt: {$gte, $lt}}` visits only the documents in
+ * range instead of every document. With the index's other fields in front
+ * (`{type: 1, at: 1}`, `{direction: 1, author: 1, createdAt: 1}`), there is
+ * one sorted run per combination of their values, so `{type: {$in: [...]},
+ * at: {$lt}}` visits only those types' documents in range, as MongoDB's
+ * compound index would. Such a prefix is only worth it with few combinations:
+ * past MAX_RUNS of them (a conversationId in front), the index gives up and
+ * frees itself, and the equality lookups serve those queries.
+ *
+ * Listed: every document whose date field holds a Date and whose prefix
+ * fields hold strings, numbers or booleans, all reached through plain
+ * objects. Kept aside, always candidates: documents holding an array or
+ * anything else the compiled filters leave to mingo on those paths. Left
+ * out: documents holding no date there (missing, null, a string, a number),
+ * which no range condition on a date matches in MongoDB (comparisons stay
+ * within a type), and those whose prefix holds null, a Date or nothing,
+ * which no equality with a string, number or boolean matches. Like the
+ * lookups, it only narrows: every candidate is tested by the query.
+ *
+ * It holds the stored documents themselves (a write replaces a document,
+ * and the index follows), so listing candidates costs no lookup by id.
+ */
+export class RangeIndex {
+  static readonly MAX_RUNS = 256;
+  readonly dateField: string;
+  readonly prefixFields: string[];
+  private readonly datePath: string[];
+  private readonly prefixPaths: string[][];
+  private readonly runs = new Map<string, SortedDates>();
+  /** _id → [insertion sequence, document] of the documents kept aside. */
+  private readonly others = new Map<string, [number, Doc]>();
+  private abandoned = false;
+
+  constructor(fields: string[]) {
+    this.dateField = fields[fields.length - 1] as string;
+    this.prefixFields = fields.slice(0, -1);
+    this.datePath = this.dateField.split('.');
+    this.prefixPaths = this.prefixFields.map((field) => field.split('.'));
+  }
+
+  /** Whether every document that may match is listed in a run (none kept aside), so a run's documents match exactly the prefix values and bounds asked. */
+  get exact(): boolean {
+    return this.others.size === 0;
+  }
+
+  /** Whether it serves queries (a prefix with more than MAX_RUNS combinations abandons it). */
+  get serving(): boolean {
+    return !this.abandoned;
+  }
+
+  /** Follows a write: `before` is the stored document it replaces or removes, `after` the one it stores; both at `seq`. */
+  replace(before: Doc | null, after: Doc | null, seq: number): void {
+    if (this.abandoned) return;
+    const oldKey = before ? this.keyOf(before) : null;
+    const newKey = after ? this.keyOf(after) : null;
+    // An update that keeps the key keeps the entry, holding the new document.
+    const kept = before !== null && after !== null && oldKey !== null && newKey !== null && sameKey(oldKey, newKey);
+    if (before && oldKey !== null) this.remove(oldKey, seq, before, kept ? after : null);
+    if (after && newKey !== null && !kept) this.add(newKey, seq, after);
+  }
+
+  /** At most how many candidates `candidates` gives for these prefix values (one list per prefix field) and bounds. */
+  sizeFor(prefixes: string[], bounds: DateBounds): number {
+    let size = this.others.size;
+    for (const prefix of prefixes) size += this.runs.get(prefix)?.sizeFor(bounds) ?? 0;
+    return size;
+  }
+
+  /** The documents that may match, in natural (insertion) order. */
+  candidates(prefixes: string[], bounds: DateBounds): Doc[] {
+    const lists: Listed[] = [];
+    for (const prefix of prefixes) {
+      const run = this.runs.get(prefix);
+      if (run) lists.push(run.list(bounds));
+    }
+    if (this.others.size > 0) {
+      const docs: Doc[] = [];
+      const seqs: number[] = [];
+      for (const [seq, doc] of this.others.values()) {
+        docs.push(doc);
+        seqs.push(seq);
+      }
+      lists.push(bySequence(docs, seqs));
+    }
+    return mergeBySequence(lists);
+  }
+
+  /**
+   * The run keys of the prefix combinations a query's equality values name
+   * (one list of values per prefix field), or null past MAX_RUNS of them.
+   */
+  prefixesFor(values: unknown[][]): string[] | null {
+    let keys: string[][] = [[]];
+    for (const list of values) {
+      const next: string[][] = [];
+      for (const key of keys) for (const value of list) next.push([...key, comparableKey(value)]);
+      if (next.length > RangeIndex.MAX_RUNS) return null;
+      keys = next;
+    }
+    return keys.map(runKey);
+  }
+
+  private keyOf(doc: Doc): { run: string; time: number } | typeof UNDECIDED | null {
+    const time = dateKeyAt(doc, this.datePath);
+    if (time === UNDECIDED) return UNDECIDED;
+    if (this.prefixPaths.length === 0) return time === null ? null : { run: runKey([]), time };
+    const parts: string[] = [];
+    let listed = time !== null;
+    for (const path of this.prefixPaths) {
+      const value = simpleValueAt(doc, path);
+      if (value === UNDECIDED) return UNDECIDED;
+      if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') parts.push(comparableKey(value));
+      else listed = false;
+    }
+    return listed ? { run: runKey(parts), time: time as number } : null;
+  }
+
+  private add(key: { run: string; time: number } | typeof UNDECIDED, seq: number, doc: Doc): void {
+    if (key === UNDECIDED) {
+      this.others.set(doc._id, [seq, doc]);
+      return;
+    }
+    let run = this.runs.get(key.run);
+    if (!run) {
+      if (this.runs.size >= RangeIndex.MAX_RUNS) {
+        this.abandoned = true;
+        this.runs.clear();
+        this.others.clear();
+        return;
+      }
+      this.runs.set(key.run, (run = new SortedDates()));
+    }
+    run.add(key.time, seq, doc);
+  }
+
+  private remove(key: { run: string; time: number } | typeof UNDECIDED, seq: number, doc: Doc, replacement: Doc | null): void {
+    if (key === UNDECIDED) {
+      if (replacement) this.others.set(doc._id, [seq, replacement]);
+      else this.others.delete(doc._id);
+      return;
+    }
+    const run = this.runs.get(key.run);
+    if (!run) return;
+    run.remove(key.time, seq, doc, replacement);
+    if (!replacement && run.empty) this.runs.delete(key.run);
+  }
+}
+
+function sameKey(a: { run: string; time: number } | typeof UNDECIDED, b: { run: string; time: number } | typeof UNDECIDED): boolean {
+  return a === UNDECIDED || b === UNDECIDED ? a === b : a.run === b.run && a.time === b.time;
+}
+
+function runKey(parts: string[]): string {
+  return parts.length === 0 ? '' : parts.length === 1 ? (parts[0] as string) : JSON.stringify(parts);
+}
+
+/** The time of the Date at a path, UNDECIDED, or null when it holds no valid Date. */
+function dateKeyAt(doc: Doc, path: string[]): number | typeof UNDECIDED | null {
+  const value = simpleValueAt(doc, path);
+  if (value === UNDECIDED) return UNDECIDED;
+  if (!(value instanceof Date)) return null;
+  const time = value.getTime();
+  return Number.isNaN(time) ? null : time;
+}
+
+/** Documents and sequences sorted by sequence. */
+function bySequence(docs: Doc[], seqs: number[]): Listed {
+  const order = Array.from(docs.keys()).sort((a, b) => (seqs[a] as number) - (seqs[b] as number));
+  return { docs: order.map((i) => docs[i] as Doc), seqs: order.map((i) => seqs[i] as number) };
+}
+
+/** Lists sorted by sequence merged into one (few lists: a linear pick of the smallest head). */
+function mergeBySequence(lists: Listed[]): Doc[] {
+  const live = lists.filter((list) => list.docs.length > 0);
+  if (live.length === 0) return [];
+  if (live.length === 1) return (live[0] as Listed).docs;
+  const heads = live.map(() => 0);
+  const merged: Doc[] = [];
+  for (;;) {
+    let best = -1;
+    let bestSeq = Infinity;
+    for (let l = 0; l < live.length; l++) {
+      const { seqs } = live[l] as Listed;
+      const head = heads[l] as number;
+      if (head >= seqs.length) continue;
+      const seq = seqs[head] as number;
+      if (seq < bestSeq) {
+        bestSeq = seq;
+        best = l;
+      }
+    }
+    if (best < 0) return merged;
+    merged.push((live[best] as Listed).docs[heads[best] as number] as Doc);
+    heads[best]!++;
+  }
+}
+
 function compare(time: number, seq: number, otherTime: number, otherSeq: number): number {
   return time !== otherTime ? (time < otherTime ? -1 : 1) : seq - otherSeq;
 }
@@ -392,8 +544,9 @@ function within(time: number, bounds: DateBounds): boolean {
 
 /**
  * The bounds a condition puts on a date, when it holds `$gt`, `$gte`, `$lt`,
- * `$lte` or `$eq` with a valid Date (or is a Date): a document matching it
- * holds a date within them. null when it bounds no date that way.
+ * `$lte` or `$eq` with a valid Date (or is a Date), or `$in` of valid Dates
+ * only: a document matching it holds a date within them. null when it
+ * bounds no date that way.
  */
 export function dateBounds(condition: unknown): DateBounds | null {
   const valid = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
@@ -410,6 +563,13 @@ export function dateBounds(condition: unknown): DateBounds | null {
     bounded = true;
   };
   for (const [operator, operand] of Object.entries(condition)) {
+    // Only Dates: a match holds one of them.
+    if (operator === '$in' && Array.isArray(operand) && operand.length > 0 && operand.every(valid)) {
+      const times = operand.map((date) => date.getTime());
+      raise(Math.min(...times), true);
+      lower(Math.max(...times), true);
+      continue;
+    }
     if (!valid(operand)) continue;
     const time = operand.getTime();
     if (operator === '$gt' || operator === '$gte') raise(time, operator === '$gte');
@@ -420,4 +580,21 @@ export function dateBounds(condition: unknown): DateBounds | null {
     }
   }
   return bounded ? bounds : null;
+}
+
+/** A condition that is only an equality with strings, numbers or booleans (`v`, `{$eq: v}`, `{$in: [...]}`): a range index's prefix answers it exactly. */
+export function isEquality(condition: unknown): boolean {
+  if (isLookupScalar(condition)) return true;
+  if (!isPlainObject(condition)) return false;
+  const operators = Object.keys(condition);
+  return operators.length === 1 && equalityValues(condition) !== null;
+}
+
+/** A condition that is only bounds on a date (a Date, or `$gt`/`$gte`/`$lt`/`$lte`/`$eq` of valid Dates): a range index answers it exactly. */
+export function isDateRange(condition: unknown): boolean {
+  const valid = (value: unknown) => value instanceof Date && !Number.isNaN(value.getTime());
+  if (valid(condition)) return true;
+  if (!isPlainObject(condition)) return false;
+  const entries = Object.entries(condition);
+  return entries.length > 0 && entries.every(([operator, operand]) => ['$gt', '$gte', '$lt', '$lte', '$eq'].includes(operator) && valid(operand));
 }

@@ -2,7 +2,7 @@ import type { Doc, Filter } from '../port.js';
 import { isPlainObject } from './values.js';
 
 /** The compiled form cannot decide this document (an array or an unusual value on the path): mingo does. */
-const UNDECIDED = Symbol('undecided');
+export const UNDECIDED = Symbol('undecided');
 
 type FieldTest = (value: unknown) => boolean;
 
@@ -137,8 +137,8 @@ function comparedTo(operator: '$gt' | '$gte' | '$lt' | '$lte', operand: string |
   }
 }
 
-/** The value at a path through plain objects only; a missing step is `undefined`, anything else UNDECIDED. */
-function simpleValueAt(doc: Doc, path: string[]): unknown {
+/** The value at a path through plain objects only; a missing step is `undefined`, anything else UNDECIDED (range indexes keep such documents aside). */
+export function simpleValueAt(doc: Doc, path: string[]): unknown {
   let value: unknown = doc;
   for (const segment of path) {
     if (value === undefined) return undefined;
