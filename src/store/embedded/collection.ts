@@ -413,7 +413,9 @@ export class EmbeddedCollection implements Collection<Doc> {
     const onInsert: AnyObject = { ...modifier.update };
     if (Object.keys(set).length + Object.keys(setOnInsert).length > 0) onInsert.$set = { ...set, ...setOnInsert };
     else delete onInsert.$set;
-    if (Object.keys(onInsert).length > 0) applyModifier(doc, onInsert as Modifier<AnyObject>, undefined, undefined, { cloneMode: 'copy', queryOptions: this.options });
+    if (Object.keys(onInsert).length > 0 && applySimpleUpdate(doc, onInsert) === null) {
+      applyModifier(doc, onInsert as Modifier<AnyObject>, undefined, undefined, { cloneMode: 'copy', queryOptions: this.options });
+    }
     return doc as Doc;
   }
 

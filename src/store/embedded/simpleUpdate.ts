@@ -1,6 +1,6 @@
 // The updates the desk makes on almost every write ($set, $unset and $inc of
-// plain field paths; $max/$min of a number or Date over the same kind or
-// nothing; $addToSet of strings, numbers or booleans) applied directly. mingo's updater is general (array
+// plain field paths; $max/$min of a number or Date over the same kind, null
+// or nothing; $addToSet of strings, numbers or booleans) applied directly. mingo's updater is general (array
 // filters, positional paths, pipelines) but builds a fresh compute context
 // and registers its operators on every call, which made it the engine's top
 // cost under webhook load. Anything outside this narrow shape returns null
@@ -47,8 +47,10 @@ export function applySimpleUpdate(doc: Record<string, unknown>, update: Record<s
     const parent = parentOf(doc, path, true) as Record<string, unknown>;
     const had = Object.hasOwn(parent, last);
     if (op === '$max' || op === '$min') {
-      const current = parent[last] as number | Date | undefined;
-      if (current !== undefined && !(op === '$max' ? +value! > +current : +value! < +current)) continue;
+      const current = parent[last] as number | Date | null | undefined;
+      // null sorts below every number and Date: $max replaces it, $min keeps it.
+      if (current === null && op === '$min') continue;
+      if (current !== undefined && current !== null && !(op === '$max' ? +value! > +current : +value! < +current)) continue;
       parent[last] = copyValue(value);
       changed = true;
       continue;
@@ -96,7 +98,7 @@ function addedElements(value: unknown): Array<string | number | boolean> | null 
 
 /**
  * Every object on the way must be a plain object or missing; an $inc target a
- * number or missing; a $max/$min target missing or of the value's own kind; an
+ * number or missing; a $max/$min target missing, null or of the value's own kind; an
  * $addToSet target missing or an array.
  */
 function canWalk(doc: Record<string, unknown>, { op, path, value }: Step): boolean {
@@ -109,7 +111,7 @@ function canWalk(doc: Record<string, unknown>, { op, path, value }: Step): boole
   if (node === undefined) return true;
   const current = (node as Record<string, unknown>)[path[path.length - 1] as string];
   if (op === '$inc') return current === undefined || typeof current === 'number';
-  if (op === '$max' || op === '$min') return current === undefined || (isOrderable(current) && typeof current === typeof value);
+  if (op === '$max' || op === '$min') return current === undefined || current === null || (isOrderable(current) && typeof current === typeof value);
   if (op === '$addToSet') return current === undefined || Array.isArray(current);
   return true;
 }
