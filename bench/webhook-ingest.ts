@@ -24,7 +24,7 @@
 // the machine's cores with the server: the report says so, and each figure
 // is the median of the rounds, read as a ratio to the same-run memory target.
 import { Agent, request } from 'node:http';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,6 +64,8 @@ interface Result {
   p50: number;
   p99: number;
   errors: number;
+  /** The server's CPU time (user + system) per acknowledged webhook in the measured window, in µs: steadier than rates on a shared machine. */
+  cpuUsPerAck: number;
 }
 
 const emulator = await startWhatsAppEmulator({ appSecret: APP_SECRET });
@@ -108,7 +110,13 @@ function nextWebhook(): string {
 }
 
 /** `connections` loops, one request at a time each, for `seconds`; latencies of the requests started after the warm-up. */
-async function load(webhookUrl: string, connections: number): Promise<Result> {
+/** A process's CPU time so far (user + system), in ms, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function load(webhookUrl: string, connections: number, pid: number): Promise<Result> {
   const url = new URL(webhookUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
@@ -117,6 +125,8 @@ async function load(webhookUrl: string, connections: number): Promise<Result> {
   const start = performance.now();
   const measureFrom = start + WARMUP * 1000;
   const end = measureFrom + SECONDS * 1000;
+  let cpuFrom = NaN;
+  const cpuTimer = setTimeout(() => (cpuFrom = cpuMsOf(pid)), WARMUP * 1000);
   await Promise.all(
     Array.from({ length: connections }, async () => {
       while (performance.now() < end) {
@@ -130,10 +140,12 @@ async function load(webhookUrl: string, connections: number): Promise<Result> {
       }
     }),
   );
+  const serverCpuMs = cpuMsOf(pid) - cpuFrom;
+  clearTimeout(cpuTimer);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { acknowledged, requests: latencies.length, perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors };
+  return { acknowledged, requests: latencies.length, perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors, cpuUsPerAck: (serverCpuMs * 1000) / latencies.length };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length / 2) - 1]!;
@@ -164,13 +176,13 @@ async function storedOnDisk(dataDir: string): Promise<number> {
 async function printProfile(what: string, dir: string): Promise<void> {
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (!file) return console.log(`  ${what}: no CPU profile was written`);
-  const profile = await summarizeProfileFile(join(dir, file), 40);
+  const profile = await summarizeProfileFile(join(dir, file), 70);
   console.log(`  ${what}: CPU profile, busy ${fmt(profile.totalMs - profile.idleMs)} of ${fmt(profile.totalMs)} ms; by area (self):`);
   for (const e of profile.byArea.slice(0, 12)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
   console.log('  by function (self):');
   for (const e of profile.selfByFunction.slice(0, 25)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
   console.log('  by function (inclusive):');
-  for (const e of profile.inclusiveByFunction.slice(0, 40)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
+  for (const e of profile.inclusiveByFunction.slice(0, 70)) console.log(`    ${String(e.percent).padStart(5)}%  ${e.name}`);
 }
 
 const losses: string[] = [];
@@ -189,12 +201,12 @@ for (let round = 1; round <= ROUNDS; round++) {
     let acknowledged = 0;
     try {
       for (const connections of CONNECTIONS) {
-        const result = await load(desk.webhookUrl, connections);
+        const result = await load(desk.webhookUrl, connections, desk.child.pid!);
         acknowledged += result.acknowledged;
         const key = `${target} ${connections}`;
         results.set(key, [...(results.get(key) ?? []), result]);
         console.log(
-          `round ${round} ${target.padEnd(7)} ${String(connections).padStart(3)} connections: ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms${result.errors ? `, ${result.errors} errors` : ''}`,
+          `round ${round} ${target.padEnd(7)} ${String(connections).padStart(3)} connections: ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms, server CPU ${fmt(result.cpuUsPerAck)} µs per ack${result.errors ? `, ${result.errors} errors` : ''}`,
         );
       }
       if (target !== 'fastify') checkKept(`round ${round} ${target}, per the desk's own count`, acknowledged, await storedPerMetrics(desk));
@@ -210,14 +222,21 @@ for (let round = 1; round <= ROUNDS; round++) {
 await emulator.close();
 
 console.log(`\nmedians of ${ROUNDS} rounds; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-console.log('| target | connections | acks/s | vs memory | ack p50 | ack p99 | errors |\n|---|---|---|---|---|---|---|');
+console.log('| target | connections | acks/s | of the ceiling | vs memory | ack p50 | ack p99 | server CPU per ack | errors |\n|---|---|---|---|---|---|---|---|---|');
 for (const connections of CONNECTIONS) {
-  const base = results.get(`memory ${connections}`);
+  const rateOf = (target: Target) => {
+    const rows = results.get(`${target} ${connections}`);
+    return rows ? median(rows.map((r) => r.perSecond)) : NaN;
+  };
   for (const target of TARGETS) {
     const rows = results.get(`${target} ${connections}`)!;
-    const rate = median(rows.map((r) => r.perSecond));
-    const ratio = base ? `${(rate / median(base.map((r) => r.perSecond))).toFixed(2)}×` : '';
-    console.log(`| ${target} | ${connections} | ${fmt(rate)} | ${ratio} | ${fmt(median(rows.map((r) => r.p50)), 1)} ms | ${fmt(median(rows.map((r) => r.p99)), 1)} ms | ${rows.reduce((s, r) => s + r.errors, 0)} |`);
+    const rate = rateOf(target);
+    const ofCeiling = TARGETS.includes('fastify') ? `${fmt((100 * rate) / rateOf('fastify'), 1)} %` : '';
+    const vsMemory = TARGETS.includes('memory') ? `${(rate / rateOf('memory')).toFixed(2)}×` : '';
+    const cpu = median(rows.map((r) => r.cpuUsPerAck));
+    console.log(
+      `| ${target} | ${connections} | ${fmt(rate)} | ${ofCeiling} | ${vsMemory} | ${fmt(median(rows.map((r) => r.p50)), 1)} ms | ${fmt(median(rows.map((r) => r.p99)), 1)} ms | ${fmt(cpu)} µs | ${rows.reduce((s, r) => s + r.errors, 0)} |`,
+    );
   }
 }
 

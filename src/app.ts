@@ -8,6 +8,7 @@ import type { AgentDoc, AgentRole } from './domain/model.js';
 import { createInProcessEventBus, createRedisEventBus } from './events/bus.js';
 import { createEventDispatcher } from './events/dispatcher.js';
 import { busListener } from './events/listeners/bus.js';
+import { enqueueAfterDurable } from './jobs/afterDurable.js';
 import { eventLogListener } from './events/listeners/eventLog.js';
 import { pluginDeliveryListener } from './events/listeners/pluginDeliveries.js';
 import type { EventBus } from './events/types.js';
@@ -119,6 +120,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     queue = createInProcessQueue({ logger });
     logger.info('events and outbox: in-process (set REDIS_URL to share them between instances)');
   }
+  // A webhook's messages are one store batch (Store.batch): a job raised inside one starts once its data is on disk.
+  queue = enqueueAfterDurable(queue, store.afterDurable);
 
   // Media live beside the records: GridFS with MongoDB, files under DATA_DIR, or memory with DATA_DIR=memory.
   const mediaStore: MediaStore = isMongoStore(store)
@@ -158,7 +161,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // plugin deliveries. The plugin host is late-bound: plugins need the
   // workflow's desk API, and the workflow raises events for plugins.
   let pluginHost: PluginHost | null = null;
-  const events = createEventDispatcher([eventLogListener(repos.eventLog), busListener(bus), pluginDeliveryListener(() => pluginHost)]);
+  const events = createEventDispatcher([eventLogListener(repos.eventLog), busListener(bus, store.afterDurable), pluginDeliveryListener(() => pluginHost)]);
   const renamed = await repos.eventLog.renameLegacyTypes();
   if (renamed) logger.info({ renamed }, 'reporting log entries renamed to the event vocabulary');
 
@@ -172,6 +175,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     logger,
     dispatch: events.dispatch,
+    batch: store.batch,
     instanceId,
     outbox: config.outbox,
     dependencyFailed: (name, error, context) => dependencies.failed(name, error, context),

@@ -68,6 +68,8 @@ function flakyStore(inner: Store) {
     kind: inner.kind,
     ping: () => inner.ping(),
     close: () => inner.close(),
+    batch: (work) => inner.batch(work),
+    afterDurable: (effect) => inner.afterDurable(effect),
     collection<T extends Doc>(name: string): Collection<T> {
       const real = inner.collection<T>(name);
       return new Proxy(real, {

@@ -149,6 +149,57 @@ describe('the embedded engine on disk', () => {
     expect(store.lastTransactionId()).toBe(idle);
   });
 
+  it('a batch answers its calls from memory and resolves once, after the commit holding all of them; what leaves the process waits for it', async () => {
+    const store = await openStore(newDataDir());
+    const items = store.collection<{ _id: string; n: number }>('items');
+    await items.insertOne({ _id: 'warm-up', n: -1 });
+    const order: string[] = [];
+    const before = store.lastTransactionId();
+    const commits = () => store.lastTransactionId() - before;
+
+    const batch = store.batch(async () => {
+      await items.insertOne({ _id: 'a', n: 1 });
+      order.push(`insert answered after ${commits()} commit(s)`);
+      await items.updateOne({ _id: 'a' }, { $inc: { n: 1 } });
+      order.push(`update answered after ${commits()} commit(s)`);
+      // A live update or a job raised inside the batch: held until the disk has what it describes.
+      void store.afterDurable(() => order.push(`first effect ran after ${commits()} commit(s)`));
+      void store.afterDurable(() => order.push(`second effect ran after ${commits()} commit(s)`));
+      order.push(`read ${(await items.findOne({ _id: 'a' }))?.n} after ${commits()} commit(s)`);
+      return 'done';
+    });
+    // Outside the batch, a caller reading its uncommitted document still waits for the commit.
+    const outside = items.findOne({ _id: 'a' }).then((doc) => order.push(`outside read ${doc?.n} after ${commits()} commit(s)`));
+    expect(await batch).toBe('done');
+    order.push(`batch resolved after ${commits()} commit(s)`);
+    await outside;
+    await store.afterDurable(() => undefined);
+    // Inside: answered from memory, reading its own changes.
+    expect(order.slice(0, 3)).toEqual(['insert answered after 0 commit(s)', 'update answered after 0 commit(s)', 'read 2 after 0 commit(s)']);
+    // Everything else only once the one commit is done (the outside read saw the document as inserted, in that same turn).
+    expect([...order.slice(3)].sort()).toEqual(
+      ['first effect ran after 1 commit(s)', 'second effect ran after 1 commit(s)', 'batch resolved after 1 commit(s)', 'outside read 1 after 1 commit(s)'].sort(),
+    );
+    expect(order.indexOf('first effect ran after 1 commit(s)')).toBeLessThan(order.indexOf('second effect ran after 1 commit(s)'));
+    // Outside a batch, with nothing held, an effect runs at once and its result comes back as is.
+    expect(store.afterDurable(() => 'now')).toBe('now');
+  });
+
+  it('a batch whose commit fails rejects naming the data directory, and its held effects never run', async () => {
+    const failing = { put: () => Promise.reject(new Error('MDB_MAP_FULL: Environment mapsize limit reached')), remove: () => Promise.resolve(true) };
+    const journal = createLmdbJournal(failing as unknown as Parameters<typeof createLmdbJournal>[0], '/data/desk');
+    const { store } = createEmbeddedEngine({ journal });
+    const ran: string[] = [];
+    const batch = store.batch(async () => {
+      await store.collection('items').insertOne({ _id: 'a' });
+      const held = store.afterDurable(() => ran.push('effect'));
+      (held as Promise<unknown>).catch(() => undefined);
+    });
+    await expect(batch).rejects.toThrow(/could not write to \/data\/desk.*MDB_MAP_FULL/);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ran).toEqual([]);
+  });
+
   it('a document the disk cannot hold is refused with the reason and changes nothing', async () => {
     const store = await openStore(newDataDir());
     const items = store.collection<{ _id: string; value?: unknown }>('items');

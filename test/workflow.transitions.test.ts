@@ -71,6 +71,7 @@ function world() {
     clock: { now: () => new Date((clock += 1000)) },
     logger,
     dispatch: dispatcher.dispatch,
+    batch: store.batch,
     meters: { messageIn: () => undefined, messageOut: () => undefined, sendFailed: () => undefined },
     instanceId: 'transitions-test',
     outbox: config.outbox,

@@ -6,7 +6,8 @@
 //   findOneAndUpdate with a precondition is atomic within the process; it
 //   answers once its journal has made every change so far durable (the
 //   durable store, embeddedDurable.ts, journals to disk; DATA_DIR=memory to
-//   nothing);
+//   nothing), or inside a batch at once, the batch waiting for the disk as a
+//   whole (embedded/durability.ts);
 // - unique indexes (compound and sparse ones too) are enforced on every write
 //   and a violating write throws DuplicateKeyError and changes nothing;
 // - callers only ever see copies: documents going in and coming out are
@@ -15,6 +16,7 @@
 import type { Options } from 'mingo/types';
 import { INDEXES } from './collections.js';
 import { EmbeddedCollection } from './embedded/collection.js';
+import { Durability } from './embedded/durability.js';
 import { memoryJournal, type Journal } from './embedded/journal.js';
 import { createContext } from './embedded/mingoContext.js';
 import type { Collection, Doc, IndexSpec, Store } from './port.js';
@@ -38,13 +40,13 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): Store {
 
 export function createEmbeddedEngine(options: EmbeddedStoreOptions = {}): EmbeddedEngine {
   const indexes: Record<string, IndexSpec[]> = options.indexes ?? INDEXES;
-  const journal = options.journal ?? memoryJournal;
+  const durability = new Durability(options.journal ?? memoryJournal);
   const collections = new Map<string, EmbeddedCollection>();
 
   const collectionNamed = (name: string): EmbeddedCollection => {
     let collection = collections.get(name);
     if (!collection) {
-      collection = new EmbeddedCollection(name, indexes[name] ?? [], mingoOptions, journal);
+      collection = new EmbeddedCollection(name, indexes[name] ?? [], mingoOptions, durability);
       collections.set(name, collection);
     }
     return collection;
@@ -60,6 +62,8 @@ export function createEmbeddedEngine(options: EmbeddedStoreOptions = {}): Embedd
     kind: 'embedded',
     collection: <T extends Doc>(name: string) => collectionNamed(name) as unknown as Collection<T>,
     ping: async () => {},
+    batch: (work) => durability.batch(work),
+    afterDurable: (effect) => durability.afterDurable(effect),
     // In memory, the data lives as long as the process; closing has nothing to release.
     close: async () => {},
   };

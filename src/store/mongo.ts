@@ -126,6 +126,9 @@ export async function createMongoStore(uri: string, options: MongoStoreOptions):
         clearTimeout(timer);
       }
     },
+    // Every MongoDB write is acknowledged by the server before it answers: nothing to hold back.
+    batch: (work) => work(),
+    afterDurable: (effect) => effect(),
     async close() {
       state = 'closing';
       await connection.close();

@@ -75,5 +75,21 @@ export interface Store {
   collection<T extends Doc>(name: string): Collection<T>;
   /** Resolves when the store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
+  /**
+   * Runs `work`, one unit such as a webhook's messages, and resolves once
+   * everything it changed is durable. The embedded engine on disk answers the
+   * unit's calls as soon as memory has them and waits for the disk once, for
+   * the whole unit, instead of once per call; so nothing may leave the process
+   * from inside `work` except through afterDurable. MongoDB: just runs it.
+   */
+  batch<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `effect` (a live update, a job handed over: something that leaves
+   * the process) once every change recorded so far is durable, in the order
+   * effects were raised, outside any batch. At once, with its result, when
+   * nothing is waiting for the disk; otherwise later, through the promise
+   * returned, which rejects without running it when the store cannot write.
+   */
+  afterDurable<T>(effect: () => T): T | Promise<T>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { EventDispatcher } from '../events/dispatcher.js';
 import type { MediaStore } from '../media/port.js';
 import type { CloudApiClient } from '../whatsapp/cloudApi.js';
 import type { JobQueue } from '../jobs/port.js';
+import type { Store } from '../store/port.js';
 import type { Repositories } from '../store/repositories/index.js';
 
 export interface Clock {
@@ -49,6 +50,13 @@ export interface WorkflowDeps {
   media: { store: MediaStore; config: MediaConfig };
   clock: Clock;
   logger: Logger;
+  /**
+   * One unit of work (a webhook's message) with one wait for the disk instead
+   * of one per store call (Store.batch); what leaves the process from inside
+   * it goes through Store.afterDurable (the composition root wraps the bus and
+   * the job queue so).
+   */
+  batch: Store['batch'];
   /** Only src/workflow/transitions.ts raises events. */
   dispatch: EventDispatcher['dispatch'];
   meters: WorkflowMeters;

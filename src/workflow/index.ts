@@ -55,12 +55,12 @@ export function createWorkflow(deps: WorkflowDeps) {
     deps,
 
     async receiveMessage(input: InboundInput) {
-      const result = await perCustomer(input.from, () => ingestInbound(deps, input));
+      const result = await deps.batch(() => perCustomer(input.from, () => ingestInbound(deps, input)));
       if (result.followUp) await enqueueFollowUp(deps, result.followUp);
       if (result.message) await enqueueMediaDownload(deps, result.message);
       return result;
     },
-    receiveStatus: (input: StatusInput) => ingestStatus(deps, input),
+    receiveStatus: (input: StatusInput) => deps.batch(() => ingestStatus(deps, input)),
     receiveTemplateStatus: (input: TemplateStatusInput) => receiveTemplateStatus(deps, input),
     syncTemplates: () =>
       syncTemplates(deps).catch((error: unknown) => {

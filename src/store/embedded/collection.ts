@@ -20,7 +20,7 @@ import { copiedResolver, hasModifyingNestedPipeline, leavesInputIntact, projecti
 import { dateBounds, equalityValues, isDateRange, isEquality, RangeIndex, UniqueIndex, ValueLookup } from './indexes.js';
 import { compileSimpleFilter } from './simpleFilters.js';
 import { compileSimpleGroup } from './simpleGroups.js';
-import type { Journal } from './journal.js';
+import type { Durability } from './durability.js';
 import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
 import { compactStored, copyValue, isPlainObject } from './values.js';
 
@@ -41,7 +41,7 @@ export class EmbeddedCollection implements Collection<Doc> {
     readonly name: string,
     specs: IndexSpec[],
     private readonly options: Partial<Options>,
-    private readonly journal: Journal,
+    private readonly durability: Durability,
   ) {
     this.uniques = specs.filter((spec) => spec.unique).map((spec) => new UniqueIndex(spec));
     for (const spec of specs) {
@@ -183,7 +183,8 @@ export class EmbeddedCollection implements Collection<Doc> {
   /**
    * Runs an operation (synchronously: that is what makes a precondition in a
    * filter atomic) and answers once the journal holds everything recorded so
-   * far, this operation's changes and any it may have read.
+   * far, this operation's changes and any it may have read (inside a batch at
+   * once: the batch waits for the disk as a whole, see durability.ts).
    */
   private async answer<R>(operation: () => R): Promise<R> {
     let outcome: { value: R } | { error: unknown };
@@ -192,7 +193,7 @@ export class EmbeddedCollection implements Collection<Doc> {
     } catch (error) {
       outcome = { error };
     }
-    const pending = this.journal.settled();
+    const pending = this.durability.beforeAnswer();
     if (pending) await pending;
     if ('error' in outcome) throw outcome.error;
     return outcome.value;
@@ -423,7 +424,7 @@ export class EmbeddedCollection implements Collection<Doc> {
   private write(before: Doc | null, after: Doc | null): void {
     this.checkUnique(before, after);
     const seq = before ? (this.insertedAt.get(before._id) ?? 0) : this.sequence;
-    this.journal.record(this.name, seq, after);
+    this.durability.journal.record(this.name, seq, after);
     if (!before) this.sequence++;
     this.apply(before, after, seq);
   }
