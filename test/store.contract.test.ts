@@ -458,6 +458,24 @@ describe.each(engines)('store contract on the $name engine', (engine) => {
       expect((await conversations.findOne({ _id: 'conversation-1' }))?.status).toBe('RESOLVED');
     });
 
+    it('indexed fields find documents by their value after updates: a changed scalar, an untouched one, and a path through an array', async () => {
+      const conversations = store.collection<ConversationDoc>(COLLECTIONS.conversations);
+      await conversations.insertMany([conversation(1), conversation(2)]);
+      const ids = async (filter: Record<string, unknown>) => (await conversations.find(filter)).map((c) => c._id).sort();
+      await conversations.updateOne({ _id: 'conversation-1' }, { $set: { status: 'RESOLVED', updatedAt: T0 } });
+      expect(await ids({ status: 'RESOLVED' })).toEqual(['conversation-1']);
+      expect(await ids({ status: 'QUEUED' })).toEqual(['conversation-2']);
+      expect(await ids({ customerId: 'customer-1' })).toEqual(['conversation-1']);
+      // externalLinks.system is indexed through an array of sub-documents.
+      await conversations.updateOne({ _id: 'conversation-2' }, { $push: { externalLinks: { system: 'zendesk', externalId: '42', url: null } } });
+      expect(await ids({ 'externalLinks.system': 'zendesk' })).toEqual(['conversation-2']);
+      await conversations.updateOne({ _id: 'conversation-2' }, { $set: { 'externalLinks.0.system': 'hubspot' } });
+      expect(await ids({ 'externalLinks.system': 'zendesk' })).toEqual([]);
+      expect(await ids({ 'externalLinks.system': 'hubspot' })).toEqual(['conversation-2']);
+      await conversations.updateOne({ _id: 'conversation-2' }, { $pull: { externalLinks: { system: 'hubspot' } } });
+      expect(await ids({ 'externalLinks.system': 'hubspot' })).toEqual([]);
+    });
+
     it('a compound unique index refuses only the same combination', async () => {
       const pending = store.collection<{ _id: string; whatsappId: string; status: string }>(COLLECTIONS.pendingStatuses);
       await pending.insertOne({ _id: 'p1', whatsappId: 'wamid.1', status: 'delivered' });

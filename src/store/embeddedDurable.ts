@@ -68,6 +68,7 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
   const engine = createEmbeddedEngine({
     indexes: options.indexes ?? INDEXES,
     journal: {
+      writesToDisk: true,
       record: (collection, seq, doc) => {
         if (!journal) throw new Error(`the embedded store on ${dataDir} is still loading`);
         journal.record(collection, seq, doc);
@@ -138,6 +139,7 @@ export function createLmdbJournal(db: Pick<RootDatabase<Doc, Key>, 'put' | 'remo
   };
 
   return {
+    writesToDisk: true,
     check,
     record(collection, seq, doc) {
       check();

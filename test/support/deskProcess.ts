@@ -23,10 +23,11 @@ export interface DeskProcess {
 }
 
 /** Starts the desk and resolves once it prints its GraphQL URL; rejects with its output if it exits or takes longer than readyTimeoutMs. */
-export async function startDeskProcess(env: Record<string, string>, options: { readyTimeoutMs?: number; entry?: string; nodeArgs?: string[] } = {}): Promise<DeskProcess> {
+export async function startDeskProcess(env: Record<string, string>, options: { readyTimeoutMs?: number; entry?: string; nodeArgs?: string[]; compiled?: boolean } = {}): Promise<DeskProcess> {
   // `entry` (relative to the repository) lets a bench start a stand-in server that prints the same ready line;
-  // `nodeArgs` lets it profile the server (`--cpu-prof`).
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? 'src/main.ts'], {
+  // `nodeArgs` lets it profile the server (`--cpu-prof`); `compiled` runs the build's dist/src/main.js as `npm start` does.
+  const entry = options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', options.entry ?? 'src/main.ts'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
   });

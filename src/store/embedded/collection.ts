@@ -433,6 +433,7 @@ export class EmbeddedCollection implements Collection<Doc> {
     if (!after) return;
     if (!before && this.docs.has(after._id)) throw new DuplicateKeyError(this.name, { _id: after._id });
     for (const unique of this.uniques) {
+      if (before && unique.unchanged(before, after)) continue;
       const holder = unique.holderOf(after);
       if (holder !== undefined && holder !== after._id) throw new DuplicateKeyError(this.name, unique.keyValue(after));
     }

@@ -29,6 +29,8 @@ export class Durability {
   }
 
   async batch<T>(work: () => Promise<T>): Promise<T> {
+    // In memory there is nothing to wait for, and no context to keep (it costs every promise a hook on Node 20).
+    if (!this.journal.writesToDisk) return work();
     const value = await this.batching.run(true, work);
     const pending = this.journal.settled();
     if (pending) await pending;
@@ -37,7 +39,7 @@ export class Durability {
 
   afterDurable<T>(effect: () => T): T | Promise<T> {
     // Outside a batch the caller's own calls already waited for the disk.
-    if (!this.batching.getStore() && this.held === 0) return effect();
+    if (!this.journal.writesToDisk || (!this.batching.getStore() && this.held === 0)) return effect();
     const pending = this.journal.settled();
     if (!pending && this.held === 0) return this.batching.exit(effect);
     this.held++;

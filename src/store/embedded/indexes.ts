@@ -33,7 +33,13 @@ export class UniqueIndex {
     return Object.fromEntries(this.fields.map((field, i) => [field, valueAt(doc, this.paths[i] as string[]) ?? null]));
   }
 
+  /** True when both documents hold the same plain values at every key path (an update that left the key alone): no key strings needed. */
+  unchanged(before: Doc, after: Doc): boolean {
+    return this.paths.every((path) => sameScalarAt(before, after, path));
+  }
+
   replace(before: Doc | null, after: Doc | null): void {
+    if (before && after && this.unchanged(before, after)) return;
     const old = before ? this.entryOf(before) : null;
     const next = after ? this.entryOf(after) : null;
     if (old && next && old[0] === next[0] && old[1] === next[1]) return;
@@ -101,6 +107,7 @@ export class ValueLookup {
   }
 
   replace(before: Doc | null, after: Doc | null): void {
+    if (before && after && sameScalarAt(before, after, this.segments)) return;
     const oldKeys = before ? this.keysOf(before) : [];
     const newKeys = after ? this.keysOf(after) : [];
     if (oldKeys.length === newKeys.length && oldKeys.every((key, i) => key === newKeys[i])) return;
@@ -144,6 +151,22 @@ export class ValueLookup {
       if (held.size === 1) this.ids.set(key, held.values().next().value as string);
     }
   }
+}
+
+/**
+ * The same primitive (or nothing) at `path` in both, with no array on the
+ * way: whatever an index keys from it is the same. Anything else (an array
+ * an index would key element by element, a Date, an object) says no.
+ */
+function sameScalarAt(before: Doc, after: Doc, path: string[]): boolean {
+  let was: unknown = before;
+  let now: unknown = after;
+  for (const segment of path) {
+    if (Array.isArray(was) || Array.isArray(now)) return false;
+    was = was !== null && typeof was === 'object' ? (was as Record<string, unknown>)[segment] : undefined;
+    now = now !== null && typeof now === 'object' ? (now as Record<string, unknown>)[segment] : undefined;
+  }
+  return was === now && (was === null || typeof was !== 'object');
 }
 
 function collectScalars(value: unknown, segments: string[], index: number, out: Set<Scalar>): void {

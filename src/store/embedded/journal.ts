@@ -8,6 +8,8 @@ import type { Doc } from '../port.js';
  * caller ever learns of a change that is not yet durable.
  */
 export interface Journal {
+  /** False for memory: nothing is ever waited for, so batches need no bookkeeping. */
+  readonly writesToDisk: boolean;
   /** `seq` is the document's place in its collection (insertion order); `doc` null deletes it. Throws when nothing more can be recorded. */
   record(collection: string, seq: number, doc: Doc | null): void;
   /** Resolves once every change recorded so far is durable; null when nothing is waiting. Rejects once the journal has failed. */
@@ -16,6 +18,7 @@ export interface Journal {
 
 /** DATA_DIR=memory: nothing to wait for. */
 export const memoryJournal: Journal = {
+  writesToDisk: false,
   record() {},
   settled: () => null,
 };
