@@ -1,8 +1,11 @@
-// bench/webhook-ingest: signed WhatsApp webhooks, each one new message from
-// one of many customers, POSTed to the desk started as `npm start` starts it
+// bench/webhook-ingest: signed WhatsApp webhooks, each one new message, POSTed to the desk started as `npm start` starts it
 // (compiled first with the build's tsconfig, then `node dist/src/main.js`),
-// on several connections at once; acknowledgements per second and the
-// time to each 200 (p50, p99). Targets, measured in the same run, in turns:
+// on several connections at once; acknowledgements per second, the time to
+// each 200 (p50, p99) and the server's CPU time per acknowledgement. First
+// each of the --customers (5,000) writes once (their conversations open, not
+// measured); then one measured message in ten comes from a new customer (a
+// new conversation: greeting, assignment, outbox) and the rest from those.
+// Targets, measured in the same run, in turns:
 //   memory   DATA_DIR=memory: the embedded store without a disk;
 //   disk     the default, the durable store on a data directory (group commit);
 //   fastify  a bare Fastify server that only checks the signature and parses
@@ -11,9 +14,12 @@
 //
 //   npx tsx bench/webhook-ingest.ts                              # 50 connections, 3 rounds of 8 s
 //   options: --connections 1,10,50,200  --targets memory,disk,fastify
-//            --seconds 8  --warmup 2  --rounds 3  --customers 2000
+//            --seconds 8  --warmup 2  --rounds 3  --customers 5000
 //            --redis redis://127.0.0.1:6379   (REDIS_URL for the desk targets)
 //            --profile   (a V8 CPU profile of each desk target, summarized after its stop)
+//            --stored 10000,100000,1000000   (then: the disk target on a data directory
+//                        already holding that many messages, history.ts's data set;
+//                        --targets none to run only this part)
 //
 // Afterwards every acknowledged webhook must be stored: the desk's own count
 // (desk_messages_total) against its 200s, and for `disk` the data directory
@@ -22,7 +28,7 @@
 // The load generator and the WhatsApp Cloud API emulator (which takes the
 // greetings the desk sends to new customers) run in this process, sharing
 // the machine's cores with the server: the report says so, and each figure
-// is the median of the rounds, read as a ratio to the same-run memory target.
+// is the median of the rounds, read as a share of the same-run bare ceiling.
 import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -44,13 +50,15 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
-    customers: { type: 'string', default: '2000' },
+    customers: { type: 'string', default: '5000' },
     redis: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    stored: { type: 'string' },
   },
 });
 const CONNECTIONS = args.connections!.split(',').map(Number);
-const TARGETS = args.targets!.split(',') as Target[];
+const TARGETS = args.targets!.split(',').filter((t) => t && t !== 'none') as Target[];
+const STORED = (args.stored ?? '').split(',').filter(Boolean).map(Number);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const ROUNDS = Math.max(1, Number(args.rounds));
@@ -71,7 +79,7 @@ interface Result {
 }
 
 // The server as `npm start` runs it: compiled, without tsx's loader and its per-function helpers.
-if (TARGETS.some((target) => target !== 'fastify')) {
+if (TARGETS.some((target) => target !== 'fastify') || STORED.length > 0) {
   const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
   if (built.status !== 0) throw new Error('the server did not compile (npx tsc -p tsconfig.build.json)');
 }
@@ -110,10 +118,41 @@ function post(agent: Agent, url: URL, body: string): Promise<number> {
   });
 }
 
+/**
+ * One in NEW_CUSTOMER_EVERY measured messages comes from a customer never
+ * seen before (a new conversation: greeting, follow-up, assignment); the rest
+ * from the pool of CUSTOMERS whose conversations openPool opened. A fixed mix,
+ * so the cost per message does not depend on how fast the target was.
+ */
+const NEW_CUSTOMER_EVERY = 10;
+let newCustomers = 0;
+
+function webhookFrom(customer: number, n: number): string {
+  const from = `1555${String(2_000_000 + customer).padStart(7, '0')}`;
+  return JSON.stringify(inboundWebhook(emulator.phoneNumberId, [{ type: 'text', text: `order ${n} has not arrived`, from, id: newWamid(), name: `Customer ${customer}` }]));
+}
+
 function nextWebhook(): string {
   const n = sequence++;
-  const from = `1555${String(2_000_000 + (n % CUSTOMERS)).padStart(7, '0')}`;
-  return JSON.stringify(inboundWebhook(emulator.phoneNumberId, [{ type: 'text', text: `order ${n} has not arrived`, from, id: newWamid(), name: `Customer ${n % CUSTOMERS}` }]));
+  return webhookFrom(n % NEW_CUSTOMER_EVERY === 0 ? CUSTOMERS + newCustomers++ : n % CUSTOMERS, n);
+}
+
+/** One message from each pool customer, on 50 connections, not measured: their conversations are open before the load starts. */
+async function openPool(webhookUrl: string): Promise<number> {
+  const url = new URL(webhookUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  let next = 0;
+  let acknowledged = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < CUSTOMERS) {
+        const customer = next++;
+        if ((await post(agent, url, webhookFrom(customer, sequence++)).catch(() => 0)) === 200) acknowledged++;
+      }
+    }),
+  );
+  agent.destroy();
+  return acknowledged;
 }
 
 /** `connections` loops, one request at a time each, for `seconds`; latencies of the requests started after the warm-up. */
@@ -207,6 +246,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     const desk = await startTarget(target, dataDir);
     let acknowledged = 0;
     try {
+      acknowledged += await openPool(desk.webhookUrl);
       for (const connections of CONNECTIONS) {
         const result = await load(desk.webhookUrl, connections, desk.child.pid!);
         acknowledged += result.acknowledged;
@@ -226,10 +266,52 @@ for (let round = 1; round <= ROUNDS; round++) {
     }
   }
 }
+/** The cost of one more message with `messages` already stored: the disk target on a data directory built beforehand (not timed). */
+async function withStored(messages: number): Promise<Result & { built: Record<string, number> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'desk-ingest-stored-'));
+  try {
+    const builder = spawnSync(process.execPath, ['--import', 'tsx', 'bench/support/buildHistory.ts', '--dir', dataDir, '--scale', String(messages / 1_000_000)], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      maxBuffer: 16 * 2 ** 20,
+    });
+    if (builder.status !== 0) throw new Error(`building ${messages} messages failed:\n${builder.stderr}`);
+    const built = JSON.parse(builder.stdout.trim().split('\n').pop()!) as Record<string, number>;
+    const desk = await startTarget('disk', dataDir);
+    try {
+      const pool = await openPool(desk.webhookUrl);
+      const result = await load(desk.webhookUrl, STORED_CONNECTIONS, desk.child.pid!);
+      checkKept(`${fmt(messages)} stored, per the desk's own count`, pool + result.acknowledged, await storedPerMetrics(desk));
+      await desk.stop();
+      checkKept(`${fmt(messages)} stored, read back from DATA_DIR after the stop`, pool + result.acknowledged, (await storedOnDisk(dataDir)) - built.inbound!);
+      console.log(
+        `stored ${fmt(built.messages!)} messages (built in ${fmt(built.ms! / 1000, 1)} s): ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms, server CPU ${fmt(result.cpuUsPerAck)} µs per ack`,
+      );
+      return { ...result, built };
+    } finally {
+      await desk.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const STORED_CONNECTIONS = 50;
+const storedResults: Array<{ messages: number; result: Result }> = [];
+for (const messages of STORED) storedResults.push({ messages, result: await withStored(messages) });
 await emulator.close();
 
+if (storedResults.length > 0) {
+  const first = storedResults[0]!.result;
+  console.log(`\nthe disk target at ${STORED_CONNECTIONS} connections, with messages already stored (one run each):\n`);
+  console.log('| already stored | acks/s | ack p50 | ack p99 | server CPU per ack | CPU vs the first |\n|---|---|---|---|---|---|');
+  for (const { messages, result } of storedResults) {
+    console.log(`| ${fmt(messages)} | ${fmt(result.perSecond)} | ${fmt(result.p50, 1)} ms | ${fmt(result.p99, 1)} ms | ${fmt(result.cpuUsPerAck)} µs | ${(result.cpuUsPerAck / first.cpuUsPerAck).toFixed(2)}× |`);
+  }
+}
+
 console.log(`\nmedians of ${ROUNDS} rounds; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-console.log('| target | connections | acks/s | of the ceiling | vs memory | ack p50 | ack p99 | server CPU per ack | errors |\n|---|---|---|---|---|---|---|---|---|');
+if (TARGETS.length > 0) console.log('| target | connections | acks/s | of the ceiling | vs memory | ack p50 | ack p99 | server CPU per ack | errors |\n|---|---|---|---|---|---|---|---|---|');
 for (const connections of CONNECTIONS) {
   const rateOf = (target: Target) => {
     const rows = results.get(`${target} ${connections}`);
