@@ -20,6 +20,10 @@
 //            --stored 10000,100000,1000000   (then: the disk target on a data directory
 //                        already holding that many messages, history.ts's data set;
 //                        --targets none to run only this part)
+//            --record    (write these results to bench/recorded.json as the figures to guard)
+//
+// Regression guard: the results are compared with bench/recorded.json; one more
+// than 2× worse than recorded prints `!!! REGRESSION` and exits 1.
 //
 // Afterwards every acknowledged webhook must be stored: the desk's own count
 // (desk_messages_total) against its 200s, and for `disk` the data directory
@@ -42,6 +46,7 @@ import { startDeskProcess, type DeskProcess } from '../test/support/deskProcess.
 import { COLLECTIONS } from '../src/store/collections.js';
 import { openDurableStore } from '../src/store/embeddedDurable.js';
 import { summarizeProfileFile } from './support/profile.js';
+import { guardAgainstRegressions, type Figure } from './support/recorded.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,6 +59,7 @@ const { values: args } = parseArgs({
     redis: { type: 'string' },
     profile: { type: 'boolean', default: false },
     stored: { type: 'string' },
+    record: { type: 'boolean', default: false },
   },
 });
 const CONNECTIONS = args.connections!.split(',').map(Number);
@@ -328,6 +334,23 @@ for (const connections of CONNECTIONS) {
     );
   }
 }
+
+const figures: Record<string, Figure> = {};
+const setting = args.redis ? ', REDIS_URL' : '';
+for (const connections of CONNECTIONS) {
+  const fastify = results.get(`fastify ${connections}`);
+  for (const target of TARGETS.filter((t) => t !== 'fastify')) {
+    const rows = results.get(`${target} ${connections}`)!;
+    const name = `${target}, ${connections} connections${setting}`;
+    if (fastify) figures[`${name}: share of the bare ceiling`] = { value: (100 * median(rows.map((r) => r.perSecond))) / median(fastify.map((r) => r.perSecond)), better: 'higher', unit: '%' };
+    figures[`${name}: ack p99`] = { value: median(rows.map((r) => r.p99)), better: 'lower', unit: 'ms' };
+    figures[`${name}: server CPU per ack`] = { value: median(rows.map((r) => r.cpuUsPerAck)), better: 'lower', unit: 'µs' };
+  }
+}
+for (const { messages, result } of storedResults.slice(1)) {
+  figures[`disk, ${messages} stored${setting}: server CPU per ack vs ${storedResults[0]!.messages} stored`] = { value: result.cpuUsPerAck / storedResults[0]!.result.cpuUsPerAck, better: 'lower', unit: '×' };
+}
+guardAgainstRegressions('webhook-ingest', figures, { record: args.record });
 
 if (losses.length > 0) {
   console.error(`\n!!! ACKNOWLEDGED MESSAGES LOST:\n${losses.join('\n')}`);
