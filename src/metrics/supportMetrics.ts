@@ -127,6 +127,9 @@ export interface SupportMetricsOptions {
 /** The events read here are only read, never modified: the embedded engine need not copy them. */
 const READ_ONLY = { readOnly: true } as const;
 
+/** Durations as their starts and ends (epoch ms), index by index. */
+type Spans = { starts: number[]; ends: number[] };
+
 type HoldingMoves = { _id: { type: ConversationEventType; agentId?: string | null; fromAgentId?: string | null }; n: number };
 
 /** Events whose agentId says whose they are; opened and reopened carry none. */
@@ -166,8 +169,9 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
   let scoreSum = 0;
   let satisfied = 0;
   const distribution = [0, 0, 0, 0, 0];
-  const firstResponses: Array<[number, number]> = [];
-  const resolutions: Array<[number, number]> = [];
+  // Cycle starts and ends side by side (two number arrays, no pair object per cycle: over a quarter of a million cycles that is garbage).
+  const firstResponses: Spans = { starts: [], ends: [] };
+  const resolutions: Spans = { starts: [], ends: [] };
   const changes: TimelineChange[] = [];
   const resolvedBy = new Map<string, Set<string>>();
   for (const list of [rangeEvents, deskEvents, transfersAway]) {
@@ -193,13 +197,19 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
         }
         case 'conversation.first_response': {
           const start = timeOf(event.data.cycleStartedAt);
-          if (start !== null) firstResponses.push([start, at]);
+          if (start !== null) {
+            firstResponses.starts.push(start);
+            firstResponses.ends.push(at);
+          }
           break;
         }
         case 'conversation.resolved': {
           conversationsResolved++;
           const start = timeOf(event.data.cycleStartedAt);
-          if (start !== null) resolutions.push([start, at]);
+          if (start !== null) {
+            resolutions.starts.push(start);
+            resolutions.ends.push(at);
+          }
           if (event.agentId) {
             changes.push({ at, agentId: event.agentId, heldDelta: -1 });
             let handled = resolvedBy.get(event.agentId);
@@ -228,15 +238,17 @@ export async function computeSupportMetrics(store: Store, query: SupportMetricsQ
   }
   const openedVolume = [...openedPerQuarterHour].map(([quarter, n]) => ({ _id: quarter, n }));
 
-  const seconds = (pairs: Array<[number, number]>) => pairs.map(([start, end]) => Math.max(0, end - start) / 1000);
+  const seconds = ({ starts, ends }: Spans) => starts.map((start, i) => Math.max(0, ends[i]! - start) / 1000);
   let spanStart = Infinity;
   let spanEnd = -Infinity;
-  for (const [start, end] of [...firstResponses, ...resolutions]) {
-    if (start < spanStart) spanStart = start;
-    if (end > spanEnd) spanEnd = end;
+  for (const { starts, ends } of [firstResponses, resolutions]) {
+    for (let i = 0; i < starts.length; i++) {
+      if (starts[i]! < spanStart) spanStart = starts[i]!;
+      if (ends[i]! > spanEnd) spanEnd = ends[i]!;
+    }
   }
   const business = spanStart <= spanEnd ? businessClock(options.businessHours, spanStart, spanEnd) : null;
-  const businessSeconds = (pairs: Array<[number, number]>) => (business ? pairs.map(([start, end]) => business.secondsBetween(start, end)) : []);
+  const businessSeconds = ({ starts, ends }: Spans) => (business ? starts.map((start, i) => business.secondsBetween(start, ends[i]!)) : []);
 
   // ---- utilization ----
   const heldAtStart = new Map<string, number>();
