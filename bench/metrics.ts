@@ -9,8 +9,9 @@
 // the last month, March 2025, so the utilization replay also has two months of
 // events before the range. The whole 90 days is timed as well, as a worst case.
 // A baseline is measured in the same run: one countDocuments over each of the
-// two big collections with the same range (one full pass of the engine over
-// them), so the figure can be read as a ratio on a noisy machine.
+// two big collections on a field no index covers (one full pass of the engine
+// over them, whatever the range indexes answer), so the figure can be read as
+// a ratio on a noisy machine.
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseBusinessHours } from '../src/domain/businessHours.js';
@@ -58,10 +59,11 @@ async function main() {
 
   const messages = store.collection<MessageDoc>(COLLECTIONS.messages);
   const events = store.collection<ConversationEventDoc>(COLLECTIONS.conversationEvents);
-  const baseline = (range: { from: Date; to: Date }) => async () => {
-    const inRange = { $gte: range.from, $lt: range.to };
-    await messages.countDocuments({ direction: 'INBOUND', author: 'CUSTOMER', createdAt: inRange });
-    await events.countDocuments({ at: inRange });
+  // Before the range indexes this was the same count over the range ({direction, author, createdAt} and {at}),
+  // which was then one full pass too; the indexes now answer those counts without reading a document.
+  const baseline = () => async () => {
+    await messages.countDocuments({ status: { $ne: 'NONE' } });
+    await events.countDocuments({ cycle: { $ne: -1 } });
   };
 
   const report: string[] = [];
@@ -76,7 +78,7 @@ async function main() {
     const baselineCpuMs: number[] = [];
     let last: SupportMetrics | null = null;
     for (let i = 0; i < runs; i++) {
-      const base = await time(baseline(range));
+      const base = await time(baseline());
       baselineMs.push(base.ms);
       baselineCpuMs.push(base.cpuMs);
       const run = await time(() => computeSupportMetrics(store, range, OPTIONS));
@@ -91,7 +93,7 @@ async function main() {
     const summary = last!;
     console.log(`\n${label}: ${summary.conversationsOpened.toLocaleString('en')} opened, ${summary.firstResponseTime.count.toLocaleString('en')} first responses, ${summary.volumeByHour.reduce((s, v) => s + v.messages, 0).toLocaleString('en')} inbound messages in range`);
     console.log(`  computeSupportMetrics: median ${m.toFixed(0)} ms wall, ${mc.toFixed(0)} ms CPU, of ${runs} runs (wall ${metricsMs.map((v) => v.toFixed(0)).join(', ')})`);
-    console.log(`  baseline (countDocuments over messages + events): median ${b.toFixed(0)} ms wall, ${bc.toFixed(0)} ms CPU → ratio ${(m / b).toFixed(2)}× wall, ${(mc / bc).toFixed(2)}× CPU`);
+    console.log(`  baseline (countDocuments scanning messages + events): median ${b.toFixed(0)} ms wall, ${bc.toFixed(0)} ms CPU → ratio ${(m / b).toFixed(2)}× wall, ${(mc / bc).toFixed(2)}× CPU`);
     report.push(`| ${label} | ${m.toFixed(0)} ms | ${mc.toFixed(0)} ms | ${b.toFixed(0)} ms | ${bc.toFixed(0)} ms | ${(mc / bc).toFixed(2)}× |`);
   }
   const peakRss = process.resourceUsage().maxRSS / 1024;
