@@ -4,6 +4,10 @@
 //   npx tsx bench/metrics.ts              # full size
 //   npx tsx bench/metrics.ts --scale 0.1  # 10,000 conversations, 100,000 messages
 //   options: --runs 5  --seed 1
+//   --record: write this run's medians to bench/recorded.json as the figures to guard
+//
+// Regression guard (full size only): the medians are compared with
+// bench/recorded.json; one more than 2× worse prints `!!! REGRESSION` and exits 1.
 //
 // The history spans 90 days (2025-01-01 → 2025-04-01 UTC); the timed query is
 // the last month, March 2025, so the utilization replay also has two months of
@@ -20,18 +24,22 @@ import { computeSupportMetrics, type SupportMetrics } from '../src/metrics/suppo
 import { COLLECTIONS } from '../src/store/collections.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { HISTORY_END, HISTORY_START, populateHistory } from './support/history.js';
+import { guardAgainstRegressions, type Figure } from './support/recorded.js';
 
 const { values: args } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
     runs: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
+    record: { type: 'boolean', default: false },
   },
 });
 const scale = Number(args.scale);
 const runs = Math.max(1, Number(args.runs));
 const MONTH = { from: new Date(Date.UTC(2025, 2, 1)), to: new Date(Date.UTC(2025, 3, 1)) };
 const WHOLE = { from: new Date(HISTORY_START), to: new Date(HISTORY_END) };
+/** The targets (issue #16). */
+const TARGET_MS = { 'March (one month)': 1_000, 'all 90 days': 2_000 } as const;
 const OPTIONS = { timeZone: 'America/New_York', businessHours: parseBusinessHours('mon-fri 09:00-17:30; sat 10:00-14:00', 'America/New_York') };
 
 /** Wall time, and this process's CPU time (user + system): on a shared machine the second is the steadier figure. */
@@ -67,6 +75,7 @@ async function main() {
   };
 
   const report: string[] = [];
+  const figures: Record<string, Figure> = {};
   for (const [label, range] of [
     ['March (one month)', MONTH],
     ['all 90 days', WHOLE],
@@ -94,6 +103,12 @@ async function main() {
     console.log(`\n${label}: ${summary.conversationsOpened.toLocaleString('en')} opened, ${summary.firstResponseTime.count.toLocaleString('en')} first responses, ${summary.volumeByHour.reduce((s, v) => s + v.messages, 0).toLocaleString('en')} inbound messages in range`);
     console.log(`  computeSupportMetrics: median ${m.toFixed(0)} ms wall, ${mc.toFixed(0)} ms CPU, of ${runs} runs (wall ${metricsMs.map((v) => v.toFixed(0)).join(', ')})`);
     console.log(`  baseline (countDocuments scanning messages + events): median ${b.toFixed(0)} ms wall, ${bc.toFixed(0)} ms CPU → ratio ${(m / b).toFixed(2)}× wall, ${(mc / bc).toFixed(2)}× CPU`);
+    if (scale === 1) {
+      const target = TARGET_MS[label];
+      console.log(`  target < ${target.toLocaleString('en')} ms (wall): ${m < target ? 'met' : '!!! MISSED'}`);
+      figures[`${label}: computeSupportMetrics median (wall)`] = { value: m, better: 'lower', unit: 'ms' };
+      figures[`${label}: ratio to the scan baseline (CPU)`] = { value: mc / bc, better: 'lower', unit: '×' };
+    }
     report.push(`| ${label} | ${m.toFixed(0)} ms | ${mc.toFixed(0)} ms | ${b.toFixed(0)} ms | ${bc.toFixed(0)} ms | ${(mc / bc).toFixed(2)}× |`);
   }
   const peakRss = process.resourceUsage().maxRSS / 1024;
@@ -101,6 +116,8 @@ async function main() {
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
   console.log('\n| range | metrics wall | metrics CPU | baseline wall | baseline CPU | ratio (CPU) |\n|---|---|---|---|---|---|');
   for (const line of report) console.log(line);
+  // Only the full size is recorded and guarded.
+  if (scale === 1) guardAgainstRegressions('metrics', figures, { record: args.record });
 }
 
 await main();
