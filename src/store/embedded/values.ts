@@ -60,18 +60,19 @@ const INTERN_MAX_LENGTH = 200;
 const internProbe: Record<string, number> = Object.create(null) as Record<string, number>;
 
 /**
- * V8's own copy of a string: property names are internalized (kept once in
- * V8's string table, which forgets strings nothing else holds), so the key
- * read back from an object is the shared copy. A sliced string (decoders cut
- * strings out of a larger one) also lets go of the larger one this way.
+ * The string, made V8's one copy of its content: a property name is
+ * internalized (kept once in V8's string table, which forgets strings nothing
+ * else holds), and the string used as the name becomes that copy, or a thin
+ * pointer to it that the next garbage collection replaces by the copy itself.
+ * A sliced string (decoders cut strings out of a larger one) lets go of the
+ * larger one that way too. Strings that read as array indexes stay as they are.
  */
 export function interned(value: string): string {
-  if (value.length > INTERN_MAX_LENGTH) return value;
-  internProbe[value] = 0;
-  let key = value;
-  for (key in internProbe) break;
-  delete internProbe[value];
-  return key;
+  if (value.length <= INTERN_MAX_LENGTH) {
+    internProbe[value] = 0;
+    delete internProbe[value];
+  }
+  return value;
 }
 
 /**
