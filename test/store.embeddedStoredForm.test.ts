@@ -87,4 +87,29 @@ describe('embedded stored form', () => {
     expect(await rows.countDocuments({ g: 7 })).toBe(50);
     expect(await rows.countDocuments({ g: '7' })).toBe(0);
   });
+
+  it('a lookup on a unique field finds scalar values through the unique index and array values through its own', async () => {
+    const store = createEmbeddedStore({ indexes: { wams: [{ key: { w: 1 }, unique: true, sparse: true }, { key: { 'x.y': 1 }, unique: true }] } });
+    const wams = store.collection<{ _id: string; w?: string | string[] | null; x?: unknown }>('wams');
+    await wams.insertMany(Array.from({ length: 100 }, (_, n) => ({ _id: `f${n}`, w: `filler${n}`, x: { y: n } })));
+    await wams.insertMany([
+      { _id: 's', w: 'a', x: { y: 'a' } },
+      { _id: 'arr', w: ['a', 'b'], x: [{ y: 'a' }, { y: 'c' }] },
+      { _id: 'none', w: null, x: { y: ['a'] } },
+    ]);
+    const ids = async (filter: Record<string, unknown>) => (await wams.find(filter)).map((doc) => doc._id);
+    expect(await ids({ w: 'a' })).toEqual(['s', 'arr']);
+    expect(await ids({ w: { $in: ['b', 'filler3'] } })).toEqual(['f3', 'arr']);
+    expect(await ids({ 'x.y': 'a' })).toEqual(['s', 'arr', 'none']);
+    expect(await ids({ 'x.y': 7 })).toEqual(['f7']);
+    await wams.updateOne({ _id: 's' }, { $set: { w: ['z'], 'x.y': 'q' } });
+    await wams.updateOne({ _id: 'arr' }, { $set: { w: 'a' } });
+    expect(await ids({ w: 'a' })).toEqual(['arr']);
+    expect(await ids({ w: 'z' })).toEqual(['s']);
+    expect(await ids({ 'x.y': 'a' })).toEqual(['arr', 'none']);
+    await wams.deleteMany({ _id: { $in: ['arr', 'f7'] } });
+    expect(await ids({ w: 'a' })).toEqual([]);
+    expect(await ids({ 'x.y': 7 })).toEqual([]);
+    await expect(wams.insertOne({ _id: 'dup', w: 'filler5' })).rejects.toBeInstanceOf(DuplicateKeyError);
+  });
 });

@@ -44,13 +44,17 @@ export class EmbeddedCollection implements Collection<Doc> {
     private readonly durability: Durability,
   ) {
     this.uniques = specs.filter((spec) => spec.unique).map((spec) => new UniqueIndex(spec));
-    for (const spec of specs) {
-      const fields = Object.keys(spec.key);
-      if (spec.unique && fields.length === 1 && !fields[0]!.includes('.')) this.uniqueFields.add(fields[0]!);
+    /** Single-field unique indexes by field: a lookup on the same field reads their keys instead of keeping its own. */
+    const singleUniques = new Map<string, UniqueIndex>();
+    for (const unique of this.uniques) {
+      const field = unique.singleField;
+      if (field === null) continue;
+      singleUniques.set(field, unique);
+      if (!field.includes('.')) this.uniqueFields.add(field);
     }
     for (const spec of specs) {
       const leading = Object.keys(spec.key)[0];
-      if (leading && leading !== '_id' && !this.lookups.has(leading)) this.lookups.set(leading, new ValueLookup(leading));
+      if (leading && leading !== '_id' && !this.lookups.has(leading)) this.lookups.set(leading, new ValueLookup(leading, singleUniques.get(leading)));
       // The range field alone as well: a query naming many of the prefix's values is better served by one run.
       const fields = Object.keys(spec.key);
       if (fields.length === 0 || fields.includes('_id') || spec.unique) continue;

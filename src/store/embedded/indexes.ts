@@ -23,6 +23,16 @@ export class UniqueIndex {
     this.paths = this.fields.map((field) => field.split('.'));
   }
 
+  /** The field of a single-field index, null for a compound one. */
+  get singleField(): string | null {
+    return this.fields.length === 1 ? (this.fields[0] as string) : null;
+  }
+
+  /** The `_id` of the document whose value at the (single) field is this scalar. */
+  holderOfValue(value: Scalar): string | undefined {
+    return this.byValue.get(value);
+  }
+
   /** The `_id` of the document holding the key `doc` has, if any. */
   holderOf(doc: Doc): string | undefined {
     const entry = this.entryOf(doc);
@@ -70,14 +80,20 @@ const ARRAY_HOLDERS_MAX = 32;
  * Which documents hold a given scalar (string, number, boolean) at a path,
  * arrays included element by element like a MongoDB multikey index. It may
  * list more documents than match: every candidate is tested by the query.
- * Keys are the values themselves (the documents' own strings).
+ * Keys are the values themselves (the documents' own strings). On a field
+ * with a single-field unique index, a document whose value there is a scalar
+ * is found through that index's keys (a million wamids are not kept twice);
+ * only the others (arrays, values reached through arrays) are kept here.
  */
 export class ValueLookup {
   /** One id is kept unwrapped (most values, a wamid or an email, name one document), a few in an array, more in a Set. */
   private readonly ids = new Map<Scalar, string | string[] | Set<string>>();
   private readonly segments: string[];
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly unique?: UniqueIndex,
+  ) {
     this.segments = path.split('.');
   }
 
@@ -87,18 +103,21 @@ export class ValueLookup {
     for (const value of values) {
       const held = this.ids.get(value as Scalar);
       size += held === undefined ? 0 : typeof held === 'string' ? 1 : Array.isArray(held) ? held.length : held.size;
+      if (this.unique?.holderOfValue(value as Scalar) !== undefined) size++;
     }
     return size;
   }
 
-  /** The ids, in the order they were indexed when one value is asked for; not to be modified, and to be read before the next write. */
+  /** The ids (in the order they were indexed when one value is asked for and no unique index helps); not to be modified, and to be read before the next write. */
   idsFor(values: unknown[]): Iterable<string> {
-    if (values.length === 1) {
+    if (values.length === 1 && !this.unique) {
       const held = this.ids.get(values[0] as Scalar);
       return held === undefined ? [] : typeof held === 'string' ? [held] : held;
     }
     const all = new Set<string>();
     for (const value of values) {
+      const holder = this.unique?.holderOfValue(value as Scalar);
+      if (holder !== undefined) all.add(holder);
       const held = this.ids.get(value as Scalar);
       if (typeof held === 'string') all.add(held);
       else if (held) for (const id of held) all.add(id);
@@ -119,9 +138,9 @@ export class ValueLookup {
     // The common case, a plain value at a top-level field, without allocating a set.
     if (this.segments.length === 1) {
       const value = (doc as Record<string, unknown>)[this.segments[0] as string];
-      if (isLookupScalar(value)) return [value];
+      if (isLookupScalar(value)) return this.unique ? [] : [value];
       if (!Array.isArray(value)) return [];
-    }
+    } else if (this.unique && isLookupScalar(valueAt(doc, this.segments))) return [];
     const keys = new Set<Scalar>();
     collectScalars(doc, this.segments, 0, keys);
     return [...keys];
