@@ -28,6 +28,8 @@ export interface DurableStoreOptions {
   dataDir: string;
   /** Indexes per collection name; defaults to the desk's INDEXES. */
   indexes?: Record<string, IndexSpec[]>;
+  /** Records read at start-up between two reopenings of the database (see openDurableStore); tests make it small. */
+  readChunk?: number;
 }
 
 export interface DurableStore extends Store {
@@ -40,6 +42,9 @@ export interface DurableStore extends Store {
 }
 
 type Key = [collection: string, seq: number];
+
+/** Records read between two reopenings of the database at start-up, by default (see openDurableStore). */
+const READ_CHUNK = 100_000;
 
 export class StoreWriteError extends Error {
   constructor(readonly dataDir: string, cause: unknown) {
@@ -77,28 +82,38 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
     },
   });
 
+  // Reading records back pages the data file in, where the pages count as the
+  // process's resident memory until the kernel wants them back; the documents
+  // are in the heap once read, so the database is closed (its mapping
+  // dropped) and opened afresh every `readChunk` records and once at the end.
   let documents = 0;
   const names = new Set<string>();
+  let resumeAt: Key | null = null;
+  const chunk = options.readChunk ?? READ_CHUNK;
   try {
-    for (const { key, value } of db.getRange()) {
-      // The shared-structures record has a symbol key; every document an array one.
-      if (!Array.isArray(key)) continue;
-      const [name, seq] = key;
-      engine.collection(name).restore(seq, value);
-      names.add(name);
-      documents++;
+    for (;;) {
+      let read = 0;
+      for (const { key, value } of db.getRange(resumeAt ? { start: resumeAt } : {})) {
+        // The shared-structures record has a symbol key; every document an array one.
+        if (!Array.isArray(key)) continue;
+        const [name, seq] = key;
+        // The range starts at the last record read before the reopening.
+        if (resumeAt && name === resumeAt[0] && seq === resumeAt[1]) continue;
+        engine.collection(name).restore(seq, value);
+        names.add(name);
+        documents++;
+        resumeAt = key;
+        if (++read === chunk) break;
+      }
+      await db.close();
+      db = openDb();
+      if (read < chunk) break;
     }
   } catch (error) {
-    await db.close();
+    await db.close().catch(() => undefined);
     lock.release();
     throw new Error(`DATA_DIR ${dataDir} could not be loaded: ${(error as Error).message}`, { cause: error });
   }
-  // Reading everything back paged the whole file in, where it counts as the
-  // process's resident memory until the kernel wants it back: the documents
-  // are in the heap now, so that mapping is dropped and the database opened
-  // afresh for the writes to come.
-  await db.close();
-  db = openDb();
   const active = createLmdbJournal(db, dataDir);
   journal = active;
 
