@@ -32,9 +32,20 @@ export class LiveEvents<E extends DomainEvent> implements AsyncIterableIterator<
     private readonly bus: EventBus,
     /** The event types it may pass: the hub indexes subscribers by them. */
     readonly types: ReadonlySet<DomainEventType>,
-    /** Whether this subscriber receives the event: its type is wanted and the filter keeps it. */
-    readonly accepts: (event: DomainEvent) => event is E,
-  ) {}
+    keep: (event: E) => boolean,
+  ) {
+    this.keeps = keep as (event: DomainEvent) => boolean;
+  }
+
+  /**
+   * Whether this subscriber receives an event known to be of one of `types`
+   * (what the viewer may see, the arguments): the hub, which indexes by type,
+   * asks it per event for every subscriber. Anything else asks `accepts`.
+   */
+  readonly keeps: (event: DomainEvent) => boolean;
+
+  /** Whether this subscriber receives the event: its type is wanted and the filter keeps it. */
+  readonly accepts = (event: DomainEvent): event is E => this.types.has(event.type) && this.keeps(event);
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -72,10 +83,7 @@ export function eventsFor<K extends DomainEventType>(
   types: readonly K[],
   keep: (event: Extract<DomainEvent, { type: K }>) => boolean,
 ): LiveEvents<Extract<DomainEvent, { type: K }>> {
-  type Kept = Extract<DomainEvent, { type: K }>;
-  const wanted = new Set<DomainEventType>(types);
-  const isWanted = (event: DomainEvent): event is Kept => wanted.has(event.type);
-  return new LiveEvents(bus, wanted, (event): event is Kept => isWanted(event) && keep(event));
+  return new LiveEvents<Extract<DomainEvent, { type: K }>>(bus, new Set<DomainEventType>(types), keep);
 }
 
 /**

@@ -57,6 +57,8 @@ export interface SubscriptionHub {
 
 interface Member {
   accepts(event: DomainEvent): boolean;
+  /** The filter alone, for events of the group's types: set when the source passes exactly those (as every source of one operation does). */
+  keeps: ((event: DomainEvent) => boolean) | null;
   write(payload: Buffer): void;
   active: boolean;
   end(): void;
@@ -125,7 +127,8 @@ export function createSubscriptionHub(options: { bus: EventBus; logger: HubLogge
   /** A filter that throws costs its own subscriber the event, not everyone their subscriptions. */
   function accepts(member: Member, event: DomainEvent): boolean {
     try {
-      return member.accepts(event);
+      // Dispatch only hands a group events of its types, so the type check is the group's, done once.
+      return member.keeps ? member.keeps(event) : member.accepts(event);
     } catch (error) {
       logger.error({ err: error, event: event.type }, 'a subscription filter failed; the event is not sent to that subscriber');
       return false;
@@ -160,6 +163,8 @@ export function createSubscriptionHub(options: { bus: EventBus; logger: HubLogge
         forType.add(group);
       }
     }
+    const types = group.types;
+    if (source.types.size === types.size && [...source.types].every((type) => types.has(type))) member.keeps = source.keeps;
     group.members.add(member);
     members += 1;
     listen();
@@ -192,7 +197,7 @@ export function createSubscriptionHub(options: { bus: EventBus; logger: HubLogge
       const ended = new Promise<IteratorResult<never>>((resolve) => {
         end = () => resolve({ done: true, value: undefined });
       });
-      const member: Member = { accepts: source.accepts, write: subscriber.write, active: true, end };
+      const member: Member = { accepts: source.accepts, keeps: null, write: subscriber.write, active: true, end };
       const group = join(source, subscriber, member);
       const release = () => leave(group, member);
       const stream: AsyncIterableIterator<never> = {

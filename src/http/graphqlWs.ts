@@ -130,6 +130,13 @@ function coalescingWrites(): (tcp: Duplex) => boolean {
 /** A `next` message's bytes after its payload. */
 const NEXT_TAIL = Buffer.from('}');
 
+let lastBody: { payload: Buffer | null; bytes: Buffer } = { payload: null, bytes: NEXT_TAIL };
+/** The payload and the `}` that closes its `next` message, in one buffer: made once per payload, as the fan-out writes one payload to every subscriber in a row. */
+function closedBody(payload: Buffer): Buffer {
+  if (lastBody.payload !== payload) lastBody = { payload, bytes: Buffer.concat([payload, NEXT_TAIL]) };
+  return lastBody.bytes;
+}
+
 let lastHeader: { length: number; bytes: Buffer } = { length: -1, bytes: Buffer.alloc(0) };
 /**
  * The header of a final, unmasked text frame of `length` bytes (RFC 6455,
@@ -215,9 +222,9 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
 
   /**
    * Writes `next` frames around payloads the hub serialized and encoded once
-   * for many subscribers. The frame is written as its four parts (header,
-   * this operation's prefix, the shared payload, the closing brace) into the
-   * corked socket, so the payload is never copied per subscriber: this is what
+   * for many subscribers. The frame is written as its three parts (header,
+   * this operation's prefix, the shared payload with its closing brace) into
+   * the corked socket, so the payload is never copied per subscriber: this is what
    * ws.send does for a text frame from a server (unmasked, final, no
    * compression), without the copy. The WebSocket server negotiates no
    * extension (no permessage-deflate), so ws never holds a frame back that
@@ -235,10 +242,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWs {
         return;
       }
       if (!raw) return socket.send(Buffer.concat([head, payload, NEXT_TAIL]), { binary: false });
-      tcp.write(textFrameHeader(head.length + payload.length + NEXT_TAIL.length));
+      const body = closedBody(payload);
+      tcp.write(textFrameHeader(head.length + body.length));
       tcp.write(head);
-      tcp.write(payload);
-      tcp.write(NEXT_TAIL);
+      tcp.write(body);
     };
   }
 
