@@ -24,6 +24,8 @@ import type { Durability } from './durability.js';
 import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
 import { compactStored, copyValue, isPlainObject } from './values.js';
 
+type CompiledFilter = ReturnType<typeof compileSimpleFilter>;
+
 export class EmbeddedCollection implements Collection<Doc> {
   /** Natural order is insertion order: Map keeps it, and updates keep a document's place. */
   private readonly docs = new Map<string, Doc>();
@@ -160,9 +162,10 @@ export class EmbeddedCollection implements Collection<Doc> {
   countDocuments(filter: Filter = {}): Promise<number> {
     return this.answer(() => {
       if (Object.keys(filter).length === 0) return this.docs.size;
-      const { docs, exact } = this.candidates(filter, false);
+      const compiled = compileSimpleFilter(filter);
+      const { docs, exact } = this.candidates(filter, false, compiled);
       if (docs && exact) return docs.length;
-      const matches = this.matcher(filter);
+      const matches = this.matcher(filter, compiled);
       let count = 0;
       for (const doc of docs ?? this.docs.values()) if (matches(doc)) count++;
       return count;
@@ -250,8 +253,10 @@ export class EmbeddedCollection implements Collection<Doc> {
     const skip = options.skip ?? 0;
     // MongoDB: a limit of 0 means none; a negative one is taken as positive.
     const limit = options.limit ? Math.abs(options.limit) : Infinity;
-    const { docs, exact } = this.candidates(filter, !sorted);
-    const matches = exact ? null : this.matcher(filter);
+    // Compiled once for both: whether a range index can narrow it, and the test of each candidate.
+    const compiled = compileSimpleFilter(filter);
+    const { docs, exact } = this.candidates(filter, !sorted, compiled);
+    const matches = exact ? null : this.matcher(filter, compiled);
     const enough = sorted ? Infinity : skip + limit;
     const matched: Doc[] = [];
     for (const doc of docs ?? this.docs.values()) {
@@ -260,6 +265,8 @@ export class EmbeddedCollection implements Collection<Doc> {
       if (matched.length >= enough) break;
     }
     if (!sorted) return skip || limit < matched.length ? matched.slice(skip, skip + limit) : matched;
+    // One document (the customer's latest conversation, most often) is already in order: no sort to build.
+    if (matched.length <= 1) return matched.slice(skip, skip + limit);
     const cursor = new Query({}, this.options).find<Doc>(matched).sort(options.sort as Record<string, 1 | -1>);
     if (skip) cursor.skip(skip);
     if (limit !== Infinity) cursor.limit(limit);
@@ -272,10 +279,9 @@ export class EmbeddedCollection implements Collection<Doc> {
    * general evaluation, which metrics over a million messages feel), with
    * mingo deciding every document the compiled form cannot.
    */
-  private matcher(filter: Filter): (doc: Doc) => boolean {
+  private matcher(filter: Filter, fast: CompiledFilter = compileSimpleFilter(filter)): (doc: Doc) => boolean {
     let query: Query | null = null;
     const general = (doc: Doc) => (query ??= new Query(filter, this.options)).test(doc);
-    const fast = compileSimpleFilter(filter);
     if (!fast) return general;
     return (doc) => fast(doc) ?? general(doc);
   }
@@ -285,15 +291,15 @@ export class EmbeddedCollection implements Collection<Doc> {
    * equality on `_id` or on an indexed field narrows them down; null means
    * every document has to be tested.
    */
-  private candidates(filter: Filter, ordered: boolean): { docs: Doc[] | null; exact: boolean } {
-    const chosen = this.narrowest(filter);
+  private candidates(filter: Filter, ordered: boolean, compiled: CompiledFilter = compileSimpleFilter(filter)): { docs: Doc[] | null; exact: boolean } {
+    const chosen = this.narrowest(filter, compiled);
     if (!chosen) return { docs: null, exact: false };
     if ('docs' in chosen) return chosen.docs();
     return { docs: this.byIds(chosen.ids(), ordered), exact: false };
   }
 
   /** The cheapest way to the documents a filter can match, or null when one pass over all of them is cheaper. */
-  private narrowest(filter: Filter): { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => { docs: Doc[]; exact: boolean } } | null {
+  private narrowest(filter: Filter, compiled: CompiledFilter): { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => { docs: Doc[]; exact: boolean } } | null {
     // Gathering ids costs a lookup each: they pay off below a third of the documents, as one pass over all of them
     // is cheaper beyond that. A range index lists the documents themselves, in natural order, so it nearly always pays.
     type Choice = { cost: number; ids: () => Iterable<string> } | { cost: number; docs: () => { docs: Doc[]; exact: boolean } };
@@ -302,7 +308,7 @@ export class EmbeddedCollection implements Collection<Doc> {
       if (!narrowest || choice.cost < narrowest.cost) narrowest = choice;
     };
     // A range index only narrows filters the compiled form decides (see RangeIndex).
-    const ranged = this.ranges.size > 0 && compileSimpleFilter(filter) !== null;
+    const ranged = this.ranges.size > 0 && compiled !== null;
     const conditions = new Map<string, unknown[]>();
     const visit = (clause: Filter) => {
       for (const [path, condition] of Object.entries(clause)) {
