@@ -9,6 +9,13 @@
 //            --batch 250 --agents 9 --profile --skip-floor --floor-frames 1|2
 //            --json out.json --redis redis://127.0.0.1:6379   (the bus and outbox on Redis)
 //            --server-node-option=--max-semi-space-size=64   (repeatable)
+//            --record   (write this run's figures to bench/recorded.json as the ones to guard)
+//
+// Regression guard (the default full run only: 5,000 subscribers, 20
+// webhooks every 200 ms, in-process bus, no profiler, no V8 flags): delivery
+// to all p99, server CPU per webhook, CPU per frame over the floor's and heap
+// per subscriber are compared with bench/recorded.json; one more than 2×
+// worse prints `!!! REGRESSION` and exits 1.
 //
 // The server runs in a child process (bench/support/server.ts, forked with
 // tsx and --expose-gc) so that its memory and CPU are its own; this process
@@ -48,6 +55,7 @@ import { inboundWebhook, newWamid, startWhatsAppEmulator, type WhatsAppEmulator 
 import { gql } from '../test/support/gqlClient.js';
 import { deleteKeys } from '../test/support/redis.js';
 import { summarizeProfileFile, type ProfileSummary } from './support/profile.js';
+import { guardAgainstRegressions, type Figure } from './support/recorded.js';
 import type { FloorBroadcast, ServerReply, ServerRequest, ServerStats } from './support/server.js';
 
 const { values: args } = parseArgs({
@@ -65,6 +73,7 @@ const { values: args } = parseArgs({
     'server-node-option': { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
     redis: { type: 'string' },
+    record: { type: 'boolean', default: false },
   },
 });
 
@@ -77,6 +86,9 @@ const AGENTS = Number(args.agents);
 /** 1: the floor sends each socket the measured frame only; 2: then a greeting's frame too, as the desk does. */
 const FLOOR_FRAMES = Number(args['floor-frames']);
 const TARGET_P99_MS = 250;
+/** Issue 16's CPU targets: per webhook, and per frame against the bare-socket floor's. */
+const TARGET_CPU_MS_PER_WEBHOOK = 100;
+const TARGET_CPU_PER_FRAME_TO_FLOOR = 1.5;
 
 // Long enough for NODE_ENV=production's secret minimums (32 for the admin token, 16 for the others).
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123';
@@ -1011,6 +1023,10 @@ async function main() {
       deliveryP99RatioToBaseline: round(load.delivery.p99 / baseline.delivery.p99, 1),
       deliveryToAllP99RatioToBaseline: round(load.deliveryToAll.p99 / baseline.deliveryToAll.p99, 1),
       ...(floor ? { floorDeliveryToAllP99Ms: floor.deliveryToAll.p99, ratioToFloor: round(load.deliveryToAll.p99 / floor.deliveryToAll.p99, 1) } : {}),
+      cpuMsPerWebhook: load.server.cpuMsPerWebhook,
+      cpuMet: load.server.cpuMsPerWebhook <= TARGET_CPU_MS_PER_WEBHOOK,
+      // The desk's frames per subscriber per webhook: the measured message and the others (the greeting).
+      ...(floor ? { cpuPerFrameToFloor: round(load.server.cpuMsPerWebhook / (1 + load.otherEventsPerSubscriberPerMessage) / floor.server.cpuMsPerMessage, 2) } : {}),
     };
     const summary = {
       bench: 'subscriptions',
@@ -1032,13 +1048,30 @@ async function main() {
       verdict,
     };
     console.log(`\nverdict: webhook → delivery to all ${SUBSCRIBERS}, p99 ${verdict.deliveryToAllP99Ms} ms (target < ${TARGET_P99_MS} ms), ${load.missedDeliveries} missed: ${verdict.met ? 'MET' : 'MISSED'}`);
+    console.log(
+      `         server CPU ${verdict.cpuMsPerWebhook} ms per webhook (target ≤ ${TARGET_CPU_MS_PER_WEBHOOK} ms): ${verdict.cpuMet ? 'MET' : 'MISSED'}` +
+        (verdict.cpuPerFrameToFloor === undefined ? '' : `; per frame ${verdict.cpuPerFrameToFloor}× the floor's (target ≤ ${TARGET_CPU_PER_FRAME_TO_FLOOR}×): ${verdict.cpuPerFrameToFloor <= TARGET_CPU_PER_FRAME_TO_FLOOR ? 'MET' : 'MISSED'}`),
+    );
+    const guarded = SUBSCRIBERS === 5000 && MESSAGES === 20 && INTERVAL_MS === 200 && !args.redis && !args.profile && nodeOptions.length === 0;
+    if (guarded) {
+      const figures: Record<string, Figure> = {
+        'delivery to all p99': { value: load.deliveryToAll.p99, better: 'lower', unit: 'ms' },
+        'server CPU per webhook': { value: load.server.cpuMsPerWebhook, better: 'lower', unit: 'ms' },
+        'heap per subscriber': { value: load.memory.heapBytesPerSubscriber, better: 'lower', unit: 'B' },
+        ...(verdict.cpuPerFrameToFloor === undefined ? {} : { 'CPU per frame / floor': { value: verdict.cpuPerFrameToFloor, better: 'lower', unit: '×' } satisfies Figure }),
+      };
+      guardAgainstRegressions('subscriptions', figures, { record: args.record });
+    } else if (args.record) {
+      console.error('--record: only the default full run is recorded (5,000 subscribers, 20 webhooks every 200 ms, no --redis, --profile or V8 flags)');
+      process.exitCode = 1;
+    }
     console.log('\nJSON summary:');
     console.log(JSON.stringify(summary, null, 2));
     if (args.json) await writeFile(args.json, `${JSON.stringify(summary, null, 2)}\n`);
     await cleanup();
     clearTimeout(deadline);
     // fetch's keep-alive pool would hold the process open a few seconds longer.
-    process.exit(load.missedDeliveries > 0 || load.failedSubscribers > 0 ? 1 : 0);
+    process.exit(load.missedDeliveries > 0 || load.failedSubscribers > 0 ? 1 : Number(process.exitCode ?? 0));
   } catch (error) {
     console.error(`\nbench/subscriptions failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     await cleanup();
