@@ -7,15 +7,20 @@
 //   3. Webhook → visible: a signed inbound webhook posted to the desk until
 //      its text is in the open conversation's DOM, over 50 messages.
 //
-//   npm run bench -- console [--conversations 1000] [--messages 50]
+//   npm run bench -- console [--conversations 1000] [--messages 50] [--record]
+//
+// The results are compared with bench/recorded.json (regression guard, bench/support/recorded.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { guardAgainstRegressions } from './support/recorded.js';
 import { gzipSync } from 'node:zlib';
 import { defaultConsoleRoot } from '../src/http/console.js';
 import { browserUnavailableReason, launchBrowser, newConsolePage, signInWithToken, startDeskProcess } from '../test/console/harness.js';
 
-const { values } = parseArgs({ options: { conversations: { type: 'string', default: '1000' }, messages: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { conversations: { type: 'string', default: '1000' }, messages: { type: 'string', default: '50' }, record: { type: 'boolean', default: false } },
+});
 const CONVERSATIONS = Number(values.conversations);
 const MESSAGES = Number(values.messages);
 
@@ -147,6 +152,15 @@ async function main() {
     }
     const visible = summary(latencies);
     console.log(`webhook → visible over ${MESSAGES} messages: p50 ${fmt(visible.p50)}, p99 ${fmt(visible.p99)}, max ${fmt(visible.max)}`);
+    guardAgainstRegressions(
+      'console',
+      {
+        'JavaScript at first load (gzipped)': { value: load.jsGzip / 1024, better: 'lower', unit: 'KiB' },
+        'scroll frame p95 / idle frame p95': { value: scrolling.p95 / idle.p95, better: 'lower', unit: '×' },
+        'webhook → visible p50': { value: visible.p50, better: 'lower', unit: 'ms' },
+      },
+      { record: values.record },
+    );
   } finally {
     await browser.close();
     await desk.stop();

@@ -5,15 +5,18 @@
 // alternated in one process so the machine's noise hits both alike.
 //
 //   npx tsx bench/store-update.ts      (npm run bench -- store-update)
-//   options: --updates 50000  --rounds 5
+//   options: --updates 50000  --rounds 5  --record (the results become bench/recorded.json's figures)
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { guardAgainstRegressions } from './support/recorded.js';
 import type { AnyObject } from 'mingo/types';
 import { update as mingoUpdate, type Modifier } from 'mingo/updater';
 import { applySimpleUpdate } from '../src/store/embedded/simpleUpdate.js';
 import { copyValue } from '../src/store/embedded/values.js';
 
-const { values: args } = parseArgs({ options: { updates: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({
+  options: { updates: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' }, record: { type: 'boolean', default: false } },
+});
 const UPDATES = Number(args.updates);
 const ROUNDS = Number(args.rounds);
 
@@ -59,3 +62,11 @@ console.log(`${ROUNDS} rounds × ${UPDATES.toLocaleString('en')} updates, median
 console.log(`  mingo's updater  ${median(results.mingo).toFixed(2)} µs per update`);
 console.log(`  direct path      ${median(results.direct).toFixed(2)} µs per update`);
 console.log(`  ratio            ${(median(results.mingo) / median(results.direct)).toFixed(1)}× faster`);
+guardAgainstRegressions(
+  'store-update',
+  {
+    'direct path per update': { value: median(results.direct), better: 'lower', unit: 'µs' },
+    'mingo per update / direct per update': { value: median(results.mingo) / median(results.direct), better: 'higher', unit: '×' },
+  },
+  { record: args.record },
+);
