@@ -17,6 +17,8 @@
 // - One process per data directory (embeddedDataDirLock.ts).
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { open, type RootDatabase } from 'lmdb';
 import { INDEXES } from './collections.js';
 import { createEmbeddedEngine } from './embedded.js';
@@ -42,6 +44,27 @@ export interface DurableStore extends Store {
 }
 
 type Key = [collection: string, seq: number];
+
+/**
+ * A load of this many documents or more ends with a full garbage collection:
+ * reading a million documents back leaves hundreds of MiB of garbage and
+ * freed pages that V8 would otherwise keep resident until some later
+ * collection (the desk's RSS when ready varied by 240 MiB between two runs at
+ * 1M messages without it). One collection (a second or so) returns them.
+ */
+const FULL_GC_AFTER = 100_000;
+
+/** A full collection: `gc` exposed for a moment, the way jest's leak detector gets it. */
+function collectGarbage(): void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed();
+  setFlagsFromString('--expose-gc');
+  try {
+    (runInNewContext('gc') as () => void)();
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
 
 /** Records read between two reopenings of the database at start-up, by default (see openDurableStore). */
 const READ_CHUNK = 100_000;
@@ -114,6 +137,7 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Du
     lock.release();
     throw new Error(`DATA_DIR ${dataDir} could not be loaded: ${(error as Error).message}`, { cause: error });
   }
+  if (documents >= FULL_GC_AFTER) collectGarbage();
   const active = createLmdbJournal(db, dataDir);
   journal = active;
 
