@@ -3,6 +3,8 @@
 // restart it, or run two. Only PATH and HOME come from this environment; the
 // rest is what the test passes.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,11 +24,19 @@ export interface DeskProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** What `npm start` gives node (package.json's start script): the compiled entry and the Node flags production runs with. */
+function npmStartArguments(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = scripts.start.trim().split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json's start script does not run node: ${scripts.start}`);
+  return args;
+}
+
 /** Starts the desk and resolves once it prints its GraphQL URL; rejects with its output if it exits or takes longer than readyTimeoutMs. */
 export async function startDeskProcess(env: Record<string, string>, options: { readyTimeoutMs?: number; entry?: string; nodeArgs?: string[]; compiled?: boolean } = {}): Promise<DeskProcess> {
   // `entry` (relative to the repository) lets a bench start a stand-in server that prints the same ready line;
   // `nodeArgs` lets it profile the server (`--cpu-prof`); `compiled` runs the build's dist/src/main.js as `npm start` does.
-  const entry = options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', options.entry ?? 'src/main.ts'];
+  const entry = options.compiled ? npmStartArguments() : ['--import', 'tsx', options.entry ?? 'src/main.ts'];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },

@@ -283,7 +283,10 @@ class SortedDates {
 
   add(time: number, seq: number, doc: Doc): void {
     const last = this.times.length - 1;
-    if (this.pendingDocs.length === 0 && (last < 0 || compare(time, seq, this.times[last] as number, this.seqs[last] as number) > 0)) {
+    // Past the sorted part's end it can go straight there, whatever waits in the buffer: the merge takes buffered
+    // entries wherever they fall. (Only while the buffer was empty, the buffer took every update of a conversation's
+    // activity time, and finding an entry there to remove is a scan of the buffer.)
+    if (last < 0 || compare(time, seq, this.times[last] as number, this.seqs[last] as number) > 0) {
       this.times.push(time);
       this.seqs.push(seq);
       this.docs.push(doc);
