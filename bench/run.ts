@@ -15,7 +15,7 @@ const BENCHES: Record<string, string> = {
   metrics: 'the support-metrics query over 100,000 conversations and 1,000,000 messages (bench/README.md, "Metrics")',
   'durable-startup': 'start-up time and memory of the durable embedded store with 1,000,000 messages (bench/README.md, "Durable store")',
   'store-update': "one stored update in the embedded engine: mingo's updater vs the direct path for plain $set/$unset/$inc (bench/README.md, \"Store updates\")",
-  'webhook-ingest': 'signed webhooks per second and ack latency: DATA_DIR=memory vs on disk vs bare Fastify (bench/README.md, "Webhook ingest")',
+  'webhook-ingest': 'signed webhooks per second, ack latency and server CPU per webhook: DATA_DIR=memory vs on disk vs bare Fastify, and with history already stored (bench/README.md, "Webhook ingest")',
 };
 
 const [name, ...args] = process.argv.slice(2);
