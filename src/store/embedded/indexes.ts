@@ -1,9 +1,7 @@
 import type { Doc, IndexSpec } from '../port.js';
 import { simpleValueAt, UNDECIDED } from './simpleFilters.js';
-import { comparableKey, isPlainObject, valueAt } from './values.js';
+import { comparableKey, isPlainObject, isScalar, valueAt, type Scalar } from './values.js';
 
-/** A value a lookup or a single-field unique index keys by itself: Map's SameValueZero equality is MongoDB's for these (1 and 1.0 alike, 0 and -0 too, "1" and 1 apart). */
-type Scalar = string | number | boolean;
 
 /**
  * A unique index: its key → the `_id` holding it. A single-field index keys a
@@ -65,7 +63,7 @@ export class UniqueIndex {
     if (this.paths.length === 1) {
       const value = valueAt(doc, this.paths[0] as string[]);
       if (this.spec.sparse && (value === null || value === undefined)) return null;
-      return isLookupScalar(value) ? [this.byValue, value] : [this.byKey, comparableKey(value)];
+      return isScalar(value) ? [this.byValue, value] : [this.byKey, comparableKey(value)];
     }
     const values = this.paths.map((path) => valueAt(doc, path));
     if (this.spec.sparse && values.some((value) => value === null || value === undefined)) return null;
@@ -138,9 +136,9 @@ export class ValueLookup {
     // The common case, a plain value at a top-level field, without allocating a set.
     if (this.segments.length === 1) {
       const value = (doc as Record<string, unknown>)[this.segments[0] as string];
-      if (isLookupScalar(value)) return this.unique ? [] : [value];
+      if (isScalar(value)) return this.unique ? [] : [value];
       if (!Array.isArray(value)) return [];
-    } else if (this.unique && isLookupScalar(valueAt(doc, this.segments))) return [];
+    } else if (this.unique && isScalar(valueAt(doc, this.segments))) return [];
     const keys = new Set<Scalar>();
     collectScalars(doc, this.segments, 0, keys);
     return [...keys];
@@ -195,23 +193,19 @@ function collectScalars(value: unknown, segments: string[], index: number, out: 
     return;
   }
   if (index === segments.length) {
-    if (isLookupScalar(value)) out.add(value);
+    if (isScalar(value)) out.add(value);
     return;
   }
   if (isPlainObject(value)) collectScalars(value[segments[index] as string], segments, index + 1, out);
 }
 
-function isLookupScalar(value: unknown): value is Scalar {
-  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && !Number.isNaN(value));
-}
-
 /** The values an equality condition (`v`, `{$eq: v}`, `{$in: [...]}`) accepts, when all are lookup scalars. */
 export function equalityValues(condition: unknown): unknown[] | null {
-  if (isLookupScalar(condition)) return [condition];
+  if (isScalar(condition)) return [condition];
   if (!isPlainObject(condition)) return null;
-  if ('$eq' in condition) return isLookupScalar(condition.$eq) ? [condition.$eq] : null;
+  if ('$eq' in condition) return isScalar(condition.$eq) ? [condition.$eq] : null;
   const list = condition.$in;
-  if (Array.isArray(list) && list.every(isLookupScalar)) return list;
+  if (Array.isArray(list) && list.every(isScalar)) return list;
   return null;
 }
 
@@ -629,7 +623,7 @@ export function dateBounds(condition: unknown): DateBounds | null {
 
 /** A condition that is only an equality with strings, numbers or booleans (`v`, `{$eq: v}`, `{$in: [...]}`): a range index's prefix answers it exactly. */
 export function isEquality(condition: unknown): boolean {
-  if (isLookupScalar(condition)) return true;
+  if (isScalar(condition)) return true;
   if (!isPlainObject(condition)) return false;
   const operators = Object.keys(condition);
   return operators.length === 1 && equalityValues(condition) !== null;

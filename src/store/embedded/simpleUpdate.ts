@@ -1,11 +1,11 @@
 // The updates the desk makes on almost every write ($set, $unset and $inc of
 // plain field paths; $max/$min of a number or Date over the same kind, null
-// or nothing; $addToSet of strings, numbers or booleans) applied directly. mingo's updater is general (array
-// filters, positional paths, pipelines) but builds a fresh compute context
-// and registers its operators on every call, which made it the engine's top
-// cost under webhook load. Anything outside this narrow shape returns null
+// or nothing; $addToSet of strings, numbers or booleans) applied directly.
+// mingo's updater is general (array filters, positional paths, pipelines)
+// but builds a fresh compute context and registers its operators on every
+// call, which made it the engine's top cost under webhook load. Anything outside this narrow shape returns null
 // and goes to mingo, which stays the reference for every other operator.
-import { comparableKey, copyValue, isPlainObject } from './values.js';
+import { comparableKey, copyValue, isPlainObject, isScalar, type Scalar } from './values.js';
 
 type Operator = '$set' | '$unset' | '$inc' | '$max' | '$min' | '$addToSet';
 const SIMPLE_OPERATORS = new Set<string>(['$set', '$unset', '$inc', '$max', '$min', '$addToSet']);
@@ -27,8 +27,10 @@ export function applySimpleUpdate(doc: Record<string, unknown>, update: Record<s
       if (segments.some((s) => s === '' || s.startsWith('$') || /^\d+$/.test(s))) return null;
       if (op === '$inc' && typeof value !== 'number') return null;
       if ((op === '$max' || op === '$min') && !isOrderable(value)) return null;
-      if (op === '$addToSet' && addedElements(value) === null) return null;
-      steps.push({ op: op as Operator, path: segments, value });
+      // $addToSet's step holds its elements, read once here.
+      const elements = op === '$addToSet' ? addedElements(value) : undefined;
+      if (elements === null) return null;
+      steps.push({ op: op as Operator, path: segments, value: elements ?? value });
     }
   }
   if (!pathsAreDisjoint(steps) || !steps.every((step) => canWalk(doc, step))) return null;
@@ -59,9 +61,11 @@ export function applySimpleUpdate(doc: Record<string, unknown>, update: Record<s
       const list = (parent[last] as unknown[] | undefined) ?? [];
       const present = new Set(list.map(comparableKey));
       const before = list.length;
-      for (const element of addedElements(value)!) {
-        if (!present.has(comparableKey(element))) list.push(element);
-        present.add(comparableKey(element));
+      for (const element of value as Scalar[]) {
+        const key = comparableKey(element);
+        if (present.has(key)) continue;
+        list.push(element);
+        present.add(key);
       }
       if (!had || list.length !== before) changed = true;
       parent[last] = list;
@@ -89,8 +93,7 @@ function isOrderable(value: unknown): value is number | Date {
 }
 
 /** $addToSet's elements (one, or `$each`'s list) when all are strings, numbers or booleans; null otherwise. */
-function addedElements(value: unknown): Array<string | number | boolean> | null {
-  const isScalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && !Number.isNaN(v));
+function addedElements(value: unknown): Scalar[] | null {
   if (isScalar(value)) return [value];
   if (isPlainObject(value) && Object.keys(value).length === 1 && Array.isArray(value.$each) && value.$each.every(isScalar)) return value.$each;
   return null;

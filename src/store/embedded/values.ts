@@ -37,6 +37,14 @@ export function valueAt(doc: unknown, path: string[]): unknown {
   return value;
 }
 
+/** A value a lookup or a single-field unique index keys by itself: Map's SameValueZero equality is MongoDB's for these (1 and 1.0 alike, 0 and -0 too, "1" and 1 apart). */
+export type Scalar = string | number | boolean;
+
+/** A string, a boolean or a number other than NaN. */
+export function isScalar(value: unknown): value is Scalar {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && !Number.isNaN(value));
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value) as unknown;
