@@ -398,14 +398,15 @@ export class EmbeddedCollection implements Collection<Doc> {
   private modified(target: Doc, modifier: ParsedUpdate, filter: Filter): Doc | null {
     if (!modifier.hasOperators) return null;
     const copy = copyValue(target);
-    const simple = applySimpleUpdate(copy as Record<string, unknown>, modifier.update as Record<string, unknown>);
-    if (simple !== null) return simple ? copy : null;
     // The positional `$` operator needs the filter to know which element matched.
-    const changed = applyModifier(copy, modifier.update, undefined, modifier.positional ? filter : undefined, {
-      cloneMode: 'copy',
-      queryOptions: this.options,
-    });
-    return changed.length > 0 ? copy : null;
+    return this.applyUpdate(copy, modifier.update, modifier.positional ? filter : undefined) ? copy : null;
+  }
+
+  /** Applies an update in place, through the direct path when it can (simpleUpdate.ts), else mingo's updater; whether anything changed. */
+  private applyUpdate(doc: Doc, update: Modifier<AnyObject>, filter?: Filter): boolean {
+    const simple = applySimpleUpdate(doc as Record<string, unknown>, update as Record<string, unknown>);
+    if (simple !== null) return simple;
+    return applyModifier(doc, update, undefined, filter, { cloneMode: 'copy', queryOptions: this.options }).length > 0;
   }
 
   /** MongoDB's upsert: the filter's equality fields, then the update and $setOnInsert applied to them. */
@@ -424,9 +425,7 @@ export class EmbeddedCollection implements Collection<Doc> {
     const onInsert: AnyObject = { ...modifier.update };
     if (Object.keys(set).length + Object.keys(setOnInsert).length > 0) onInsert.$set = { ...set, ...setOnInsert };
     else delete onInsert.$set;
-    if (Object.keys(onInsert).length > 0 && applySimpleUpdate(doc, onInsert) === null) {
-      applyModifier(doc, onInsert as Modifier<AnyObject>, undefined, undefined, { cloneMode: 'copy', queryOptions: this.options });
-    }
+    if (Object.keys(onInsert).length > 0) this.applyUpdate(doc as Doc, onInsert as Modifier<AnyObject>);
     return doc as Doc;
   }
 
