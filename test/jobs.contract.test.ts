@@ -87,6 +87,16 @@ describe.each(runners)('job queue contract: $name runner', (runner) => {
       expect(await queue.stats('send')).toEqual([{ queue: 'send', pending: 0, active: 0, dead: 0 }]);
     });
 
+    it('is not drained while a job handed over without awaiting is still on its way', async () => {
+      const queue = fresh();
+      const seen: string[] = [];
+      queue.register<{ n: number }>('wake', async (payload) => void seen.push(`ran ${payload.n}`), fast);
+      // The webhook hands over its follow-up's wake this way (workflow/index.ts).
+      for (let n = 0; n < 5; n++) void queue.enqueue('wake', { n });
+      await queue.drained(5_000);
+      expect(seen.sort()).toEqual(['ran 0', 'ran 1', 'ran 2', 'ran 3', 'ran 4']);
+    });
+
     it('retries a failing job and counts its attempts until it succeeds', async () => {
       const queue = fresh();
       const attempts: number[] = [];

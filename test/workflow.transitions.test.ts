@@ -21,6 +21,8 @@ import { createRepositories } from '../src/store/repositories/index.js';
 import type { WorkflowDeps } from '../src/workflow/deps.js';
 import { deskMessage } from '../src/workflow/messageFactory.js';
 import * as transitions from '../src/workflow/transitions.js';
+import { createWorkflow } from '../src/workflow/index.js';
+import { FOLLOW_UP_QUEUE } from '../src/workflow/inbound.js';
 
 /** Compile-time complete: a new event type fails to compile here until it is listed. */
 const EVERY_EVENT_TYPE: Record<DomainEventType, true> = {
@@ -370,5 +372,32 @@ describe('every transition raises its event once', () => {
     const who = await w.customer();
     await expect(transitions.openConversation({ ...w.deps, dispatch: failing.dispatch }, who, w.now())).rejects.toThrow('disk full');
     expect(onBus).toEqual([]);
+  });
+});
+
+describe('the webhook path and the follow-up wake', () => {
+  test("a new customer's message is stored and answered while its follow-up's wake is still on its way, and the sweep does the follow-up's work", async () => {
+    const w = world();
+    const wakes: unknown[] = [];
+    // A queue that never confirms the follow-up's add: Redis slow, or gone.
+    const queue = { ...w.deps.queue, enqueue: (async (name: string, payload: unknown, options?: { jobId?: string }) => {
+      if (name !== FOLLOW_UP_QUEUE) return w.deps.queue.enqueue(name, payload, options);
+      wakes.push(payload);
+      return new Promise<string>(() => undefined);
+    }) as typeof w.deps.queue.enqueue };
+    const workflow = createWorkflow({ ...w.deps, queue });
+    const answered = workflow.receiveMessage({
+      whatsappId: `wamid.${newId()}`, from: '15550001111', profileName: 'Ana', timestamp: w.now(), type: 'TEXT', text: 'hello',
+      media: null, payload: null, replyToWhatsappId: null, interactiveReplyId: null,
+    });
+    const result = await Promise.race([answered, new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 2_000))]);
+    expect(result).not.toBe('held');
+    expect(result).toMatchObject({ stored: true, followUp: { reason: 'opened' } });
+    expect(wakes).toHaveLength(1);
+    await w.agent().then((agent) => w.repos.agents.setStatus(agent._id, 'ONLINE', w.now()));
+    await workflow.sweepNow(0);
+    workflow.stopSweeping();
+    const conversation = await w.repos.conversations.byId((result as { conversation: ConversationDoc }).conversation._id);
+    expect(conversation?.status).toBe('ASSIGNED');
   });
 });

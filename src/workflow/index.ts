@@ -56,7 +56,10 @@ export function createWorkflow(deps: WorkflowDeps) {
 
     async receiveMessage(input: InboundInput) {
       const result = await deps.batch(() => perCustomer(input.from, () => ingestInbound(deps, input)));
-      if (result.followUp) await enqueueFollowUp(deps, result.followUp);
+      // The wake does not hold the webhook's 200: the conversation is stored and
+      // the sweep finishes a lost wake, while awaiting it made each new
+      // customer's acknowledgement wait for a Redis round-trip (BullMQ's add).
+      if (result.followUp) void enqueueFollowUp(deps, result.followUp);
       if (result.message) await enqueueMediaDownload(deps, result.message);
       return result;
     },
