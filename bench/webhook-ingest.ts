@@ -265,7 +265,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       if (target !== 'fastify') checkKept(`round ${round} ${target}, per the desk's own count`, acknowledged, await storedPerMetrics(desk));
       await desk.stop();
       if (target === 'disk') checkKept(`round ${round} disk, read back from DATA_DIR after the stop`, acknowledged, await storedOnDisk(dataDir));
-      if (args.profile) await printProfile(`round ${round} ${target}`, join(dataDir, 'profile'));
+      if (args.profile && target !== 'fastify') await printProfile(`round ${round} ${target}`, join(dataDir, 'profile'));
     } finally {
       await desk.stop();
       rmSync(dataDir, { recursive: true, force: true });
