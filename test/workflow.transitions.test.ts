@@ -380,17 +380,28 @@ describe('the webhook path and the follow-up wake', () => {
     const w = world();
     const wakes: unknown[] = [];
     // A queue that never confirms the follow-up's add: Redis slow, or gone.
-    const queue = { ...w.deps.queue, enqueue: (async (name: string, payload: unknown, options?: { jobId?: string }) => {
+    const enqueue: typeof w.deps.queue.enqueue = async (name, payload, options) => {
       if (name !== FOLLOW_UP_QUEUE) return w.deps.queue.enqueue(name, payload, options);
       wakes.push(payload);
       return new Promise<string>(() => undefined);
-    }) as typeof w.deps.queue.enqueue };
-    const workflow = createWorkflow({ ...w.deps, queue });
+    };
+    const workflow = createWorkflow({ ...w.deps, queue: { ...w.deps.queue, enqueue } });
     const answered = workflow.receiveMessage({
-      whatsappId: `wamid.${newId()}`, from: '15550001111', profileName: 'Ana', timestamp: w.now(), type: 'TEXT', text: 'hello',
-      media: null, payload: null, replyToWhatsappId: null, interactiveReplyId: null,
+      whatsappId: `wamid.${newId()}`,
+      from: '15550001111',
+      profileName: 'Ana',
+      timestamp: w.now(),
+      type: 'TEXT',
+      text: 'hello',
+      media: null,
+      payload: null,
+      replyToWhatsappId: null,
+      interactiveReplyId: null,
     });
-    const result = await Promise.race([answered, new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 2_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const held = new Promise<'held'>((resolve) => (timer = setTimeout(() => resolve('held'), 2_000)));
+    const result = await Promise.race([answered, held]);
+    clearTimeout(timer);
     expect(result).not.toBe('held');
     expect(result).toMatchObject({ stored: true, followUp: { reason: 'opened' } });
     expect(wakes).toHaveLength(1);
