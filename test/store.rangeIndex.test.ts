@@ -136,4 +136,28 @@ describe('range index on dates', () => {
     expect(await indexed.find({})).toEqual(await scanned.find({}));
     expect(checked).toBeGreaterThan(3_000);
   });
+
+  it('hands out a span in natural order when a date arrives later on an earlier document (no blank left to slow it down)', async () => {
+    const items = createEmbeddedStore({ indexes: { items: [{ key: { at: 1 } }] } }).collection<Item>('items');
+    // a has no date yet, so it is not in the run; b and c are appended in time and insertion order.
+    await items.insertMany([{ _id: 'a' }, { _id: 'b', at: new Date(T0) }, { _id: 'c', at: new Date(T0 + MINUTE) }]);
+    // a's date is the latest: appended at the run's end with the lowest insertion sequence.
+    await items.updateOne({ _id: 'a' }, { $set: { at: new Date(T0 + 2 * MINUTE) } });
+    const ids = (docs: Item[]) => docs.map((doc) => doc._id);
+    expect(ids(await items.find({ at: { $gte: new Date(T0) } }))).toEqual(['a', 'b', 'c']);
+    expect(ids(await items.find({ at: { $gt: new Date(T0) } }))).toEqual(['a', 'c']);
+    // Later documents in time order after it: still natural order.
+    await items.insertOne({ _id: 'd', at: new Date(T0 + 3 * MINUTE) });
+    expect(ids(await items.find({ at: { $gte: new Date(T0) } }))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('hands out a span in natural order after the out-of-order buffer was merged in', async () => {
+    const items = createEmbeddedStore({ indexes: { items: [{ key: { at: 1 } }] } }).collection<Item>('items');
+    // The first document is the latest; the 257 after it go to the buffer, merged in as it passes 256 (and left empty).
+    const late: Item = { _id: 'late', at: new Date(T0 + 1000 * MINUTE) };
+    const early: Item[] = Array.from({ length: 257 }, (_, i) => ({ _id: `e${i}`, at: new Date(T0 + i * MINUTE) }));
+    await items.insertMany([late, ...early]);
+    const found = (await items.find({ at: { $gte: new Date(T0) } })).map((doc) => doc._id);
+    expect(found).toEqual(['late', ...early.map((doc) => doc._id)]);
+  });
 });

@@ -236,6 +236,8 @@ class SortedDates {
   private seqs: number[] = [];
   private docs: Array<Doc | null> = [];
   private blanks = 0;
+  /** Whether the sorted part's sequences ascend too (documents inserted in time order: messages, events), so a span of it is already in insertion order. */
+  private seqsAscend = true;
   private pendingTimes: number[] = [];
   private pendingSeqs: number[] = [];
   private pendingDocs: Doc[] = [];
@@ -253,6 +255,10 @@ class SortedDates {
   /** The documents within the bounds, in insertion order. */
   list(bounds: DateBounds): Listed {
     const [start, end] = this.span(bounds);
+    // A month or all 90 days of a million messages: one copy of the span, not a push per entry.
+    if (this.seqsAscend && this.blanks === 0 && !this.pendingDocs.some((_, i) => within(this.pendingTimes[i] as number, bounds))) {
+      return { docs: this.docs.slice(start, end) as Doc[], seqs: this.seqs.slice(start, end) };
+    }
     const docs: Doc[] = [];
     const seqs: number[] = [];
     let ordered = true;
@@ -281,6 +287,7 @@ class SortedDates {
     // entries wherever they fall. (Only while the buffer was empty, the buffer took every update of a conversation's
     // activity time, and finding an entry there to remove is a scan of the buffer.)
     if (last < 0 || compare(time, seq, this.times[last] as number, this.seqs[last] as number) > 0) {
+      if (last >= 0 && seq < (this.seqs[last] as number)) this.seqsAscend = false;
       this.times.push(time);
       this.seqs.push(seq);
       this.docs.push(doc);
@@ -349,6 +356,7 @@ class SortedDates {
     this.seqs = seqs;
     this.docs = docs;
     this.blanks = 0;
+    this.seqsAscend = seqs.every((seq, k) => k === 0 || seq > (seqs[k - 1] as number));
     this.pendingTimes = [];
     this.pendingSeqs = [];
     this.pendingDocs = [];
