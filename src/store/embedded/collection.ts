@@ -22,7 +22,7 @@ import { compileSimpleFilter } from './simpleFilters.js';
 import { compileSimpleGroup } from './simpleGroups.js';
 import type { Durability } from './durability.js';
 import { parseUpdate, seedFromFilter, type ParsedUpdate } from './updates.js';
-import { compactStored, copyValue, isPlainObject } from './values.js';
+import { compactStored, copyValue, isPlainObject, isScalar } from './values.js';
 
 type CompiledFilter = ReturnType<typeof compileSimpleFilter>;
 
@@ -253,6 +253,8 @@ export class EmbeddedCollection implements Collection<Doc> {
     const skip = options.skip ?? 0;
     // MongoDB: a limit of 0 means none; a negative one is taken as positive.
     const limit = options.limit ? Math.abs(options.limit) : Infinity;
+    const single = this.singleMatch(filter);
+    if (single) return skip || limit < single.length ? single.slice(skip, skip + limit) : single;
     // Compiled once for both: whether a range index can narrow it, and the test of each candidate.
     const compiled = compileSimpleFilter(filter);
     const { docs, exact } = this.candidates(filter, !sorted, compiled);
@@ -271,6 +273,39 @@ export class EmbeddedCollection implements Collection<Doc> {
     if (skip) cursor.skip(skip);
     if (limit !== Infinity) cursor.limit(limit);
     return cursor.all();
+  }
+
+  /**
+   * The match of `{_id: id}`, or of `{field: value}` on a top-level field an
+   * index looks up, when at most one document holds that value (in order
+   * already, whatever the sort): no filter compiled, no plan weighed. Every
+   * webhook reads and updates this way (by wamid, wa_id, activeKey, _id).
+   * Undefined when the general path must decide: no such index, several
+   * candidates, or an array or other non-scalar at the field.
+   */
+  private singleMatch(filter: Filter): Doc[] | undefined {
+    const fields = Object.keys(filter);
+    if (fields.length !== 1) return undefined;
+    const field = fields[0] as string;
+    const value = filter[field];
+    if (!isScalar(value)) return undefined;
+    // Ids are always strings: any other value names no document.
+    if (field === '_id') {
+      const doc = typeof value === 'string' ? this.docs.get(value) : undefined;
+      return doc ? [doc] : [];
+    }
+    const lookup = field.includes('.') ? undefined : this.lookups.get(field);
+    if (!lookup) return undefined;
+    let found: Doc | undefined;
+    for (const id of lookup.idsFor([value])) {
+      const doc = this.docs.get(id);
+      if (!doc) continue;
+      if (found) return undefined;
+      found = doc;
+    }
+    if (!found) return [];
+    // A scalar equal to the value matches as MongoDB compares (isScalar leaves NaN out); an array holding it is mingo's to decide.
+    return (found as Record<string, unknown>)[field] === value ? [found] : undefined;
   }
 
   /**

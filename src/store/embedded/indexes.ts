@@ -108,9 +108,12 @@ export class ValueLookup {
 
   /** The ids (in the order they were indexed when one value is asked for and no unique index helps); not to be modified, and to be read before the next write. */
   idsFor(values: unknown[]): Iterable<string> {
-    if (values.length === 1 && !this.unique) {
+    if (values.length === 1) {
       const held = this.ids.get(values[0] as Scalar);
-      return held === undefined ? [] : typeof held === 'string' ? [held] : held;
+      const holder = this.unique?.holderOfValue(values[0] as Scalar);
+      // A single-field unique key (a wamid, a wa_id) most often: its holder alone, no set to build.
+      if (holder === undefined) return held === undefined ? [] : typeof held === 'string' ? [held] : held;
+      if (held === undefined) return [holder];
     }
     const all = new Set<string>();
     for (const value of values) {
