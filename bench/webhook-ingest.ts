@@ -43,6 +43,7 @@ import { parseArgs } from 'node:util';
 import { signBody } from '../src/whatsapp/signature.js';
 import { inboundWebhook, newWamid, startWhatsAppEmulator } from '../test/emulators/whatsappCloud.js';
 import { startDeskProcess, type DeskProcess } from '../test/support/deskProcess.js';
+import { deleteKeys } from '../test/support/redis.js';
 import { COLLECTIONS } from '../src/store/collections.js';
 import { openDurableStore } from '../src/store/embeddedDurable.js';
 import { summarizeProfileFile } from './support/profile.js';
@@ -92,7 +93,11 @@ if (TARGETS.some((target) => target !== 'fastify') || STORED.length > 0) {
 const emulator = await startWhatsAppEmulator({ appSecret: APP_SECRET });
 let sequence = 0;
 
+/** Each desk started on Redis writes under its own key prefix (a round starts afresh: no jobs left from the last one). */
+const redisPrefixes = new WeakMap<DeskProcess, string>();
+
 async function startTarget(target: Target, dataDir: string): Promise<DeskProcess> {
+  const prefix = `bench-ingest-${process.pid}-${Date.now().toString(36)}`;
   const env: Record<string, string> = {
     ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef0123',
     WHATSAPP_APP_SECRET: APP_SECRET,
@@ -104,10 +109,19 @@ async function startTarget(target: Target, dataDir: string): Promise<DeskProcess
     RATE_LIMIT_IP_PER_MINUTE: '10000000',
     LOG_LEVEL: 'info',
     DATA_DIR: target === 'memory' ? 'memory' : dataDir,
-    ...(args.redis ? { REDIS_URL: args.redis, REDIS_KEY_PREFIX: `bench${Date.now().toString(36)}` } : {}),
+    ...(args.redis ? { REDIS_URL: args.redis, REDIS_KEY_PREFIX: prefix } : {}),
   };
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'profile')}`] : [];
-  return startDeskProcess(env, { readyTimeoutMs: 300_000, nodeArgs, ...(target === 'fastify' ? { entry: 'bench/support/bareWebhook.ts' } : { compiled: true }) });
+  const desk = await startDeskProcess(env, { readyTimeoutMs: 300_000, nodeArgs, ...(target === 'fastify' ? { entry: 'bench/support/bareWebhook.ts' } : { compiled: true }) });
+  if (args.redis && target !== 'fastify') redisPrefixes.set(desk, prefix);
+  return desk;
+}
+
+/** Stops the desk and deletes what it left in Redis (the follow-ups still waiting, the queues' keys). */
+async function stopTarget(desk: DeskProcess): Promise<void> {
+  await desk.stop();
+  const prefix = redisPrefixes.get(desk);
+  if (prefix && args.redis) await deleteKeys(args.redis, `${prefix}*`);
 }
 
 function post(agent: Agent, url: URL, body: string): Promise<number> {
@@ -267,7 +281,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       if (target === 'disk') checkKept(`round ${round} disk, read back from DATA_DIR after the stop`, acknowledged, await storedOnDisk(dataDir));
       if (args.profile && target !== 'fastify') await printProfile(`round ${round} ${target}`, join(dataDir, 'profile'));
     } finally {
-      await desk.stop();
+      await stopTarget(desk);
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
@@ -295,7 +309,7 @@ async function withStored(messages: number): Promise<Result & { built: Record<st
       );
       return { ...result, built };
     } finally {
-      await desk.stop();
+      await stopTarget(desk);
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
