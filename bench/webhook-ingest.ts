@@ -83,6 +83,8 @@ interface Result {
   errors: number;
   /** The server's CPU time (user + system) per acknowledged webhook in the measured window, in µs: steadier than rates on a shared machine. */
   cpuUsPerAck: number;
+  /** Follow-up wakes the desk's queue still held when the load ended: work deferred, not done, in the window. */
+  followUpsWaiting?: number;
 }
 
 // The server as `npm start` runs it: compiled, without tsx's loader and its per-function helpers.
@@ -155,6 +157,31 @@ function webhookFrom(customer: number, n: number): string {
 function nextWebhook(): string {
   const n = sequence++;
   return webhookFrom(n % NEW_CUSTOMER_EVERY === 0 ? CUSTOMERS + newCustomers++ : n % CUSTOMERS, n);
+}
+
+/** Follow-up wakes (greeting and assignment of a new conversation) the desk's queue holds, per its /metrics. */
+async function followUpsWaiting(desk: DeskProcess): Promise<number> {
+  const text = await (await fetch(`${desk.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('desk_outbox_depth{queue="workflow.followUp"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+const FOLLOW_UPS_TIMEOUT_MS = 300_000;
+
+/**
+ * Waits until the pool's follow-ups have run, so a queue that lags (BullMQ's,
+ * under load) does not carry them into the measured window: the window then
+ * holds its own messages' work and nothing older.
+ */
+async function awaitFollowUps(desk: DeskProcess): Promise<void> {
+  const started = performance.now();
+  let waiting = await followUpsWaiting(desk);
+  while (waiting > 0 && performance.now() - started < FOLLOW_UPS_TIMEOUT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    waiting = await followUpsWaiting(desk);
+  }
+  const seconds = fmt((performance.now() - started) / 1000, 1);
+  console.log(waiting > 0 ? `  !!! ${fmt(waiting)} of the pool's follow-ups still waiting after ${seconds} s; measuring anyway` : `  the pool's follow-ups all ran (${seconds} s after its last acknowledgement)`);
 }
 
 /** One message from each pool customer, on 50 connections, not measured: their conversations are open before the load starts. */
@@ -267,13 +294,15 @@ for (let round = 1; round <= ROUNDS; round++) {
     let acknowledged = 0;
     try {
       acknowledged += await openPool(desk.webhookUrl);
+      if (target !== 'fastify') await awaitFollowUps(desk);
       for (const connections of CONNECTIONS) {
         const result = await load(desk.webhookUrl, connections, desk.child.pid!);
+        if (target !== 'fastify') result.followUpsWaiting = await followUpsWaiting(desk);
         acknowledged += result.acknowledged;
         const key = `${target} ${connections}`;
         results.set(key, [...(results.get(key) ?? []), result]);
         console.log(
-          `round ${round} ${target.padEnd(7)} ${String(connections).padStart(3)} connections: ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms, server CPU ${fmt(result.cpuUsPerAck)} µs per ack${result.errors ? `, ${result.errors} errors` : ''}`,
+          `round ${round} ${target.padEnd(7)} ${String(connections).padStart(3)} connections: ${fmt(result.perSecond)} acks/s, p50 ${fmt(result.p50, 1)} ms, p99 ${fmt(result.p99, 1)} ms, server CPU ${fmt(result.cpuUsPerAck)} µs per ack${result.followUpsWaiting === undefined ? '' : `, follow-ups waiting at the end ${fmt(result.followUpsWaiting)}`}${result.errors ? `, ${result.errors} errors` : ''}`,
         );
       }
       if (target !== 'fastify') checkKept(`round ${round} ${target}, per the desk's own count`, acknowledged, await storedPerMetrics(desk));
@@ -300,6 +329,7 @@ async function withStored(messages: number): Promise<Result & { built: Record<st
     const desk = await startTarget('disk', dataDir);
     try {
       const pool = await openPool(desk.webhookUrl);
+      await awaitFollowUps(desk);
       const result = await load(desk.webhookUrl, STORED_CONNECTIONS, desk.child.pid!);
       checkKept(`${fmt(messages)} stored, per the desk's own count`, pool + result.acknowledged, await storedPerMetrics(desk));
       await desk.stop();
