@@ -159,11 +159,16 @@ function nextWebhook(): string {
   return webhookFrom(n % NEW_CUSTOMER_EVERY === 0 ? CUSTOMERS + newCustomers++ : n % CUSTOMERS, n);
 }
 
-/** Follow-up wakes (greeting and assignment of a new conversation) the desk's queue holds, per its /metrics. */
-async function followUpsWaiting(desk: DeskProcess): Promise<number> {
+/** The value of one series on the desk's /metrics (named with its labels), undefined when the desk reports none. */
+async function metricValue(desk: DeskProcess, series: string): Promise<number | undefined> {
   const text = await (await fetch(`${desk.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('desk_outbox_depth{queue="workflow.followUp"}'));
-  return line ? Number(line.split(' ').pop()) : 0;
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
+/** Follow-up wakes (greeting and assignment of a new conversation) the desk's queue holds: none reported, none waiting. */
+async function followUpsWaiting(desk: DeskProcess): Promise<number> {
+  return (await metricValue(desk, 'desk_outbox_depth{queue="workflow.followUp"}')) ?? 0;
 }
 
 const FOLLOW_UPS_TIMEOUT_MS = 300_000;
@@ -250,9 +255,7 @@ console.log(`targets ${TARGETS.join(', ')}; connections ${CONNECTIONS.join(', ')
 
 /** Inbound messages the desk counted as stored (desk_messages_total, counted only once a message is stored). */
 async function storedPerMetrics(desk: DeskProcess): Promise<number> {
-  const text = await (await fetch(`${desk.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('desk_messages_total{direction="inbound"}'));
-  return Number(line?.split(' ').pop() ?? NaN);
+  return (await metricValue(desk, 'desk_messages_total{direction="inbound"}')) ?? NaN;
 }
 
 /** Inbound messages in the data directory the stopped desk left: what a restart would find. */
