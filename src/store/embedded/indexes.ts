@@ -259,7 +259,7 @@ class SortedDates {
   list(bounds: DateBounds): Listed {
     const [start, end] = this.span(bounds);
     // A month or all 90 days of a million messages: one copy of the span, not a push per entry.
-    if (this.seqsAscend && this.blanks === 0 && !this.pendingDocs.some((_, i) => within(this.pendingTimes[i] as number, bounds))) {
+    if (this.seqsAscend && this.blanks === 0 && !this.pendingTimes.some((time) => within(time, bounds))) {
       return { docs: this.docs.slice(start, end) as Doc[], seqs: this.seqs.slice(start, end) };
     }
     const docs: Doc[] = [];
