@@ -185,6 +185,33 @@ describe('the embedded engine on disk', () => {
     expect(store.afterDurable(() => 'now')).toBe('now');
   });
 
+  it('held effects start in order, and one still waiting on its own promise (a job on its way to Redis) holds no later one', async () => {
+    const store = await openStore(newDataDir());
+    const items = store.collection<{ _id: string }>('items');
+    const started: string[] = [];
+    let finishSlow!: (value: string) => void;
+    let slow!: Promise<string>;
+    let quick!: Promise<string>;
+    await store.batch(async () => {
+      await items.insertOne({ _id: 'a' });
+      slow = store.afterDurable(() => {
+        started.push('slow');
+        return new Promise<string>((resolve) => (finishSlow = resolve));
+      }) as Promise<string>;
+      quick = store.afterDurable(() => {
+        started.push('quick');
+        return 'quick done';
+      }) as Promise<string>;
+    });
+    // The later effect ran and answered while the earlier one's promise is still open.
+    const heldBack = new Promise((resolve) => setTimeout(() => resolve('still held behind the slow one'), 2_000));
+    expect(await Promise.race([quick, heldBack])).toBe('quick done');
+    expect(started).toEqual(['slow', 'quick']);
+    // The earlier one's caller still gets its own result when it comes.
+    finishSlow('slow done');
+    expect(await slow).toBe('slow done');
+  });
+
   it('a batch whose commit fails rejects naming the data directory, and its held effects never run', async () => {
     const failing = { put: () => Promise.reject(new Error('MDB_MAP_FULL: Environment mapsize limit reached')), remove: () => Promise.resolve(true) };
     const journal = createLmdbJournal(failing as unknown as Parameters<typeof createLmdbJournal>[0], '/data/desk');

@@ -11,7 +11,8 @@
 // it is durable, one commit wait for the unit. Inside it nothing may leave the
 // process before that commit, so live updates and jobs go through
 // afterDurable, which holds them until the disk has everything they could
-// describe, keeps their order, and runs them outside the batch.
+// describe, starts them in the order they were raised, and runs them outside
+// the batch.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Journal } from './journal.js';
 
@@ -43,11 +44,14 @@ export class Durability {
     const pending = this.journal.settled();
     if (!pending && this.held === 0) return this.batching.exit(effect);
     this.held++;
-    const run = this.tail.then(() => pending).then(() => this.batching.exit(effect));
+    // The order kept is the order effects start in, not the order they finish: an effect that returns a promise
+    // (a job handed to Redis) must not hold every later one (live updates, other jobs) for its round trip.
+    // Boxed, so the chain does not adopt the effect's promise.
+    const started = this.tail.then(() => pending).then(() => ({ result: this.batching.exit(effect) }));
     const release = () => {
       this.held--;
     };
-    this.tail = run.then(release, release);
-    return run;
+    this.tail = started.then(release, release);
+    return started.then(({ result }) => result);
   }
 }
