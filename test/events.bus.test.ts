@@ -123,6 +123,28 @@ describe('in-process event bus', () => {
     await stuck.return?.();
   });
 
+  it('calls a listener with every event in order until it stops listening, and stops all listeners when closed', async () => {
+    const events = bus();
+    const heard: string[] = [];
+    const heardLater: string[] = [];
+    const stop = events.listen((event) => void heard.push(event.type === 'agent.status' ? event.agent.name : event.type));
+    events.listen((event) => void heardLater.push(event.type === 'agent.status' ? event.agent.name : event.type));
+    expect(events.subscriberCount()).toBe(2);
+    // Synchronously, as the event is delivered: no queue in between.
+    events.publish(agentStatus('Ana'));
+    events.publish(agentStatus('Ben'));
+    expect(heard).toEqual(['Ana', 'Ben']);
+    stop();
+    expect(events.subscriberCount()).toBe(1);
+    events.publish(agentStatus('Cid'));
+    expect(heard).toEqual(['Ana', 'Ben']);
+    expect(heardLater).toEqual(['Ana', 'Ben', 'Cid']);
+    await events.close();
+    expect(events.subscriberCount()).toBe(0);
+    events.publish(agentStatus('Dee'));
+    expect(heardLater).toEqual(['Ana', 'Ben', 'Cid']);
+  });
+
   it('ends open subscriptions when closed', async () => {
     const events = bus();
     const subscriber = consume(events);
@@ -169,6 +191,26 @@ describe.skipIf(redisSkipReason !== null)('Redis event bus', () => {
     expect(onElsewhere.received[0]?.id).toBe(own.id);
     await sleep(50);
     expect(onB.received).toHaveLength(1);
+  });
+
+  it('calls a listener on another instance with each event, until it stops listening', async () => {
+    const prefix = `test-bus-${randomUUID()}:`;
+    const publisher = bus(prefix);
+    const receiver = bus(prefix);
+    await Promise.all([publisher.ready(), receiver.ready()]);
+    const heard: string[] = [];
+    const stop = receiver.listen((event) => void heard.push(event.type === 'agent.status' ? event.agent.name : event.type));
+    publisher.publish(agentStatus('Ana'));
+    publisher.publish(agentStatus('Ben'));
+    await until(() => heard.length === 2);
+    expect(heard).toEqual(['Ana', 'Ben']);
+    stop();
+    publisher.publish(agentStatus('Cid'));
+    // A later subscriber on the same instance sees Cid, so it has arrived; the stopped listener did not hear it.
+    const after = consume(receiver, 1);
+    publisher.publish(agentStatus('Dee'));
+    await after.done;
+    expect(heard).toEqual(['Ana', 'Ben']);
   });
 
   it('releases ended subscriptions and keeps delivering to the rest', async () => {

@@ -48,6 +48,7 @@ function recordingBus(into: DomainEvent[]): EventBus {
   return {
     publish: (event) => void into.push(event),
     subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }),
+    listen: () => () => undefined,
     close: async () => undefined,
   };
 }

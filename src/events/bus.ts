@@ -79,8 +79,9 @@ function guarded(inner: Target, logger: BusLogger | undefined, dispatch?: (event
  * (no extra async layer per event): its listener is added at the first next()
  * and removed when the consumer returns (a for-await break) or the bus closes.
  */
-function busOver(pubSub: PubSub<Topics>, topic: string, listenerCount: () => number, release: () => Promise<void>) {
+function busOver(pubSub: PubSub<Topics>, target: Target, topic: string, listenerCount: () => number, release: () => Promise<void>) {
   const live = new Set<AsyncIterableIterator<DomainEvent>>();
+  const listeners = new Set<() => void>();
   let closed = false;
   return {
     publish(event: DomainEvent): void {
@@ -106,6 +107,17 @@ function busOver(pubSub: PubSub<Topics>, topic: string, listenerCount: () => num
       if (closed) void source.return();
       return stream;
     },
+    listen(listener: (event: DomainEvent) => void): () => void {
+      if (closed) return () => undefined;
+      const callback: Listener = (event) => listener(event.detail);
+      target.addEventListener(topic, callback as never);
+      const remove = () => target.removeEventListener(topic, callback as never);
+      listeners.add(remove);
+      return () => {
+        listeners.delete(remove);
+        remove();
+      };
+    },
     subscriberCount: listenerCount,
     async close(): Promise<void> {
       if (closed) return;
@@ -113,6 +125,8 @@ function busOver(pubSub: PubSub<Topics>, topic: string, listenerCount: () => num
       // Ends every open stream: pending next() calls resolve with done.
       await Promise.allSettled([...live].map((stream) => stream.return?.()));
       live.clear();
+      for (const remove of listeners) remove();
+      listeners.clear();
       await release();
     },
   };
@@ -157,7 +171,7 @@ function localTarget(): Target {
 
 export function createInProcessEventBus(options: { logger?: BusLogger } = {}): LiveEventBus {
   const { target, listenerCount } = guarded(localTarget(), options.logger);
-  return busOver(createPubSub<Topics>({ eventTarget: target }), TOPIC, listenerCount, async () => {});
+  return busOver(createPubSub<Topics>({ eventTarget: target }), target, TOPIC, listenerCount, async () => {});
 }
 
 export function createRedisEventBus(options: { redisUrl: string; channelPrefix?: string; logger: BusLogger; dependencies?: DependencyReporter }): RedisEventBus {
@@ -195,7 +209,7 @@ export function createRedisEventBus(options: { redisUrl: string; channelPrefix?:
   const subscribed = subscribeClient.subscribe(channel).then(() => undefined);
   subscribed.catch((err: Error) => logger.error({ channel, err: err.message }, 'event bus could not subscribe'));
 
-  const bus = busOver(createPubSub<Topics>({ eventTarget: target }), channel, listenerCount, async () => {
+  const bus = busOver(createPubSub<Topics>({ eventTarget: target }), target, channel, listenerCount, async () => {
     await Promise.allSettled([closeConnection(publishClient), closeConnection(subscribeClient)]);
   });
   return { ...bus, ready: () => subscribed };

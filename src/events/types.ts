@@ -26,5 +26,11 @@ export interface EventBus {
   publish(event: DomainEvent): void;
   /** An async stream of every event published on any instance sharing the bus. */
   subscribe(): AsyncIterable<DomainEvent>;
+  /**
+   * Calls `listener` with every event, as it is delivered, until the returned
+   * function is called: for a consumer that acts on a rare event and needs no
+   * queue of its own (a stream pays a promise per event, wanted or not).
+   */
+  listen(listener: (event: DomainEvent) => void): () => void;
   close(): Promise<void>;
 }

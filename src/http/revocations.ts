@@ -10,21 +10,20 @@ export interface RevocationListener {
 }
 
 export function listenForRevocations(bus: EventBus, revoke: (agentId: string) => Promise<number>, logger: Logger): RevocationListener {
-  const events = bus.subscribe()[Symbol.asyncIterator]();
-  const done = (async () => {
-    for (;;) {
-      const next = await events.next();
-      if (next.done) return;
-      const event = next.value;
-      if (event.type !== 'agent.revoked') continue;
-      await revoke(event.agentId).catch((error: unknown) => logger.error({ err: error, agentId: event.agentId }, 'could not close revoked sockets'));
-    }
-  })();
-  done.catch((error: unknown) => logger.error({ err: error }, 'revocation listener stopped'));
+  // A plain listener, not a stream: every event reaches it, and a stream would queue each one for a single rare type.
+  const pending = new Set<Promise<void>>();
+  const stop = bus.listen((event) => {
+    if (event.type !== 'agent.revoked') return;
+    const closing = revoke(event.agentId)
+      .then(() => undefined)
+      .catch((error: unknown) => logger.error({ err: error, agentId: event.agentId }, 'could not close revoked sockets'))
+      .finally(() => pending.delete(closing));
+    pending.add(closing);
+  });
   return {
     async close() {
-      await events.return?.();
-      await done.catch(() => undefined);
+      stop();
+      await Promise.allSettled([...pending]);
     },
   };
 }
